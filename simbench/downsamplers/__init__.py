@@ -1,0 +1,1 @@
+"""Downsamplers: which drawn samples train.  One file each."""

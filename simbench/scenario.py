@@ -1,0 +1,183 @@
+"""Scenario files: TOML in, frozen dataclasses out, with errors a user can act on.
+
+A scenario names the population, the learner, the engine, the budget, the
+default trainer, the strategies to compare and the seeds.  Every key is
+checked: unknown keys, wrong types and out-of-range values are errors that
+name the file, the key path, the value and what is allowed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+import simbench.registry as registry
+from simbench.config import ConfigError, build, require, to_dict
+from simbench.learner import LearnerSpec
+from simbench.population import PopulationSpec
+
+ScenarioError = ConfigError
+
+RoleSpec = dict[str, Any] | str
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """Rollout budget, in samples or tokens, per step and in total (inf: unlimited)."""
+
+    unit: Literal["samples", "tokens"] = "samples"
+    per_step: float = math.inf
+    total: float = math.inf
+
+    def check(self) -> None:
+        require(self.per_step >= 0, "per_step", self.per_step, "a non-negative number (inf for unlimited)")
+        require(self.total > 0, "total", self.total, "a positive number (inf for unlimited)")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Steps of training, prompts per train batch, and a guard on waves per step."""
+
+    steps: int = 100
+    batch_prompts: int = 64
+    max_waves: int = 64
+
+    def check(self) -> None:
+        require(self.steps >= 1, "steps", self.steps, "an integer >= 1")
+        require(self.batch_prompts >= 1, "batch_prompts", self.batch_prompts, "an integer >= 1")
+        require(self.max_waves >= 1, "max_waves", self.max_waves, "an integer >= 1")
+
+
+@dataclass(frozen=True)
+class TrainerSpec:
+    """The advantage estimator used by strategies that do not name their own."""
+
+    advantage: RoleSpec = "grpo"
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """One strategy to compare: a selector, an allocator, a downsampler and an advantage.
+
+    ``downsampler`` and ``advantage`` default to the allocator's reference
+    choice (e.g. DAPO's zero-variance filter), else keep-all and the trainer's.
+    """
+
+    allocator: RoleSpec
+    name: str = ""
+    selector: RoleSpec = "epoch_shuffle"
+    downsampler: RoleSpec | None = None
+    advantage: RoleSpec | None = None
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        return self.allocator if isinstance(self.allocator, str) else str(self.allocator.get("kind", "?"))
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """How results are summarised.
+
+    ``target_test_pass``: test pass rate for tokens-to-target (default: 90% of
+    the way from the initial test pass rate to the baseline's final mean).
+    """
+
+    baseline: str = "uniform"
+    target_test_pass: float | None = None
+
+    def check(self) -> None:
+        if self.target_test_pass is not None:
+            require(0 < self.target_test_pass < 1, "target_test_pass", self.target_test_pass, "a number in (0, 1)")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole comparison: world, learner, engine, budget, strategies and seeds."""
+
+    name: str
+    strategies: tuple[StrategySpec, ...]
+    description: str = ""
+    seed: int = 0
+    seeds: int = 4
+    population: PopulationSpec = field(default_factory=PopulationSpec)
+    learner: LearnerSpec = field(default_factory=LearnerSpec)
+    engine: EngineSpec = field(default_factory=EngineSpec)
+    budget: BudgetSpec = field(default_factory=BudgetSpec)
+    trainer: TrainerSpec = field(default_factory=TrainerSpec)
+    report: ReportSpec = field(default_factory=ReportSpec)
+    base_dir: str = field(default=".", compare=False, metadata={"internal": True})
+
+    def check(self) -> None:
+        require(self.seeds >= 1, "seeds", self.seeds, "an integer >= 1")
+        require(self.seed >= 0, "seed", self.seed, "a non-negative integer")
+        require(len(self.strategies) >= 1, "strategies", self.strategies, "at least one [[strategies]] table")
+        labels = [s.label for s in self.strategies]
+        dup = sorted({x for x in labels if labels.count(x) > 1})
+        require(not dup, "strategies", dup, "distinct strategy names (set 'name' to tell them apart)")
+        for i, strat in enumerate(self.strategies):
+            build_roles(strat, self.trainer, f"strategies[{i}]")
+        registry.make("advantage", self.trainer.advantage, "trainer.advantage")
+
+    def to_dict(self) -> dict:
+        return to_dict(self)
+
+    def world_hash(self) -> str:
+        """Stable hash of everything that defines the world a cell runs in (not strategies, seeds or report)."""
+        d = self.to_dict()
+        for key in ("name", "description", "strategies", "seeds", "report"):
+            d.pop(key, None)
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
+
+    def canonical_hash(self) -> str:
+        """Stable hash of the whole scenario."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+
+    def cell_seed(self, seed_index: int) -> np.random.SeedSequence:
+        """The seed of one cell: from the world's hash, ``seed`` and the seed index, never a position."""
+        entropy = [int(self.world_hash()[:16], 16), self.seed, seed_index]
+        return np.random.SeedSequence(entropy)
+
+
+def build_roles(strategy: StrategySpec, trainer: TrainerSpec, where: str = "strategy"):
+    """Instantiate a strategy's four roles (selector, allocator, downsampler, advantage)."""
+    allocator = registry.make("allocator", strategy.allocator, f"{where}.allocator")
+    selector = registry.make("selector", strategy.selector, f"{where}.selector")
+    if strategy.downsampler is not None:
+        downsampler = registry.make("downsampler", strategy.downsampler, f"{where}.downsampler")
+    else:
+        downsampler = allocator.default_downsampler() or registry.make("downsampler", "keep_all")
+    if strategy.advantage is not None:
+        advantage = registry.make("advantage", strategy.advantage, f"{where}.advantage")
+    else:
+        advantage = allocator.default_advantage() or registry.make("advantage", trainer.advantage, "trainer.advantage")
+    return selector, allocator, downsampler, advantage
+
+
+def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = ".") -> Scenario:
+    """Build a Scenario from a parsed TOML table; errors are attributed to ``source``."""
+    try:
+        scenario = build(Scenario, data)
+    except ConfigError as err:
+        raise err.in_file(source) from None
+    object.__setattr__(scenario, "base_dir", base_dir)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("<file>", str(path), "an existing scenario TOML file", str(path))
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("<toml>", str(err), "valid TOML", str(path)) from None
+    return parse_scenario(data, str(path), str(path.resolve().parent))

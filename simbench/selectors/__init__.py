@@ -1,0 +1,1 @@
+"""Prompt selectors: which prompts enter a step.  One file each."""

@@ -1,0 +1,15 @@
+"""The shipped allocator contract, run on the baseline allocators."""
+from simbench.allocators.dapo import DAPO, DAPOParams
+from simbench.allocators.uniform import Uniform, UniformParams
+from simbench.testing import AllocatorContract
+
+
+class TestUniform(AllocatorContract):
+    def make_allocator(self):
+        return Uniform(UniformParams(n=8))
+
+
+class TestDAPO(AllocatorContract):
+    # the engine run uses on_exhausted="train": tiny budgets can leave too few mixed groups
+    def make_allocator(self):
+        return DAPO(DAPOParams(n=8, on_exhausted="train"))
