@@ -30,8 +30,8 @@ class LearnerSpec:
     pass_at_k : k values of the test pass@k reported each step.
     """
 
-    lr_shared: float = 0.02
-    lr_prompt: float = 2.0
+    lr_shared: float = 0.01
+    lr_prompt: float = 4.0
     ref_len: float = 600.0
     extra_dims: int = 0
     pass_at_k: tuple[int, ...] = (1, 8, 32)
