@@ -89,8 +89,9 @@ def summarise(df: pd.DataFrame, baseline: str = "uniform", target: float | None 
         m, lo, hi = mean_ci(final)
         tm, tlo, thi = mean_ci(t)
         base_mean = np.nanmean(list(base.values())) if base and np.isfinite(list(base.values())).any() else np.nan
-        ratios = np.array([base.get(k[1], np.nan) / ttt[k] for k in keys])
-        ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+        pairs = np.array([(base.get(k[1], np.nan), ttt[k]) for k in keys], float).reshape(-1, 2)
+        ok = np.isfinite(pairs).all(axis=1) & (pairs > 0).all(axis=1)  # a target met at step 0 has no ratio
+        ratios = pairs[ok, 0] / pairs[ok, 1]
         rows.append({
             "allocator": alloc,
             "seeds": len(keys),

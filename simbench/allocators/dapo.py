@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from simbench.allocators.uniform import fit_to_budget
+from simbench.allocators.uniform import fit_whole_groups
 from simbench.config import require
 from simbench.registry import register
 from simbench.roles import SampleAllocator, StepView
@@ -78,7 +78,7 @@ class DAPO(SampleAllocator):
 
     def allocate(self, view: StepView) -> np.ndarray:
         want = np.where(view.added_wave == view.wave, self.params.n, 0).astype(np.int64)
-        return fit_to_budget(want, view.cost, view.budget_left)
+        return fit_whole_groups(want, view.cost, view.budget_left)
 
     def default_downsampler(self):
         from simbench.downsamplers.dapo_filter import DAPOFilter, DAPOFilterParams

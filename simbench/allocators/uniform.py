@@ -38,9 +38,27 @@ def fit_to_budget(n: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
     return np.minimum(n, lo)
 
 
+def fit_whole_groups(n: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
+    """Keep the requested groups whole, in slot order, while they fit in ``budget``.
+
+    Like a generation batch cut short: the first slots get their full request,
+    the rest nothing once the next group would not fit.  Slot order is the
+    selector's random order, so no prompt is favoured.
+    """
+    if not np.isfinite(budget) or float(np.dot(n, cost)) <= budget:
+        return n
+    fits = np.cumsum(n * cost) <= budget * (1 + 1e-12)
+    fits &= np.cumsum(~fits) == 0  # a prefix: stop at the first group that does not fit
+    return np.where(fits, n, 0)
+
+
 @register
 class Uniform(SampleAllocator):
-    """GRPO baseline: a fixed n responses for each prompt of the batch, in one wave."""
+    """GRPO baseline: a fixed n responses for each prompt of the batch, in one wave.
+
+    When the step's budget binds, whole groups are generated in slot order until
+    the next would not fit (the batch is cut short; groups stay of size n).
+    """
 
     name = "uniform"
     Params = UniformParams
@@ -49,4 +67,4 @@ class Uniform(SampleAllocator):
         want = np.where(view.added_wave == view.wave, self.params.n, 0).astype(np.int64)
         if view.wave > 0:
             return np.zeros(view.n_slots, np.int64)
-        return fit_to_budget(want, view.cost, view.budget_left)
+        return fit_whole_groups(want, view.cost, view.budget_left)
