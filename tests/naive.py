@@ -129,3 +129,29 @@ def grad_norms(rng, slot, reward, length, prompts, p, x, noise, ref_len, extra_d
             sq += sd * sd * 2.0 * rng.standard_gamma(0.5 * extra_dims)
         out.append(math.sqrt(sq))
     return np.array(out)
+
+
+def slot_totals(slot, values, n_slots):
+    """Sum of ``values`` per slot, as float64."""
+    out = [0.0] * n_slots
+    for s, v in zip(slot, values):
+        out[s] += float(v)
+    return np.array(out)
+
+
+def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
+    """Fold one step into the history, in place: totals grow; ``last_*`` become this step's totals per prompt."""
+    this_n, this_pos = {}, {}
+    for s in range(len(prompts)):
+        if drawn[s] == 0:
+            continue
+        k = int(prompts[s])
+        h_n[k] += drawn[s]
+        h_pos[k] += pos[s]
+        h_tokens[k] += tokens[s]
+        this_n[k] = this_n.get(k, 0) + int(drawn[s])
+        this_pos[k] = this_pos.get(k, 0) + int(pos[s])
+    for k in this_n:
+        h_last_n[k] = this_n[k]
+        h_last_pos[k] = this_pos[k]
+        h_last_step[k] = step

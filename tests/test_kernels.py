@@ -142,3 +142,35 @@ def test_grad_norms_without_noise_is_the_signal_norm():
     out = kernels.grad_norms(rng, slot, reward, length, prompts, p, x, np.zeros(8), 600.0, 3)
     want = np.abs(reward - p[slot]) * np.sqrt((x[prompts[slot]] ** 2).sum(axis=1) + 1.0)
     np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300), dtype=st.sampled_from([np.int8, np.int32, np.float64]))
+def test_slot_totals_matches_reference(seed, n_slots, T, dtype):
+    rng = np.random.default_rng(seed)
+    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    values = rng.integers(0, 3000, T).astype(dtype) if dtype != np.int8 else rng.integers(0, 2, T).astype(dtype)
+    got = kernels.slot_totals(slot, values, n_slots)
+    np.testing.assert_array_equal(got, naive.slot_totals(slot, values, n_slots))
+    np.testing.assert_array_equal(got, np.bincount(slot, weights=values, minlength=n_slots))
+
+
+@SETTINGS
+@given(seed=seeds, n_prompts=st.integers(1, 20), S=st.integers(0, 25), step=st.integers(1, 50))
+def test_fold_history_matches_reference(seed, n_prompts, S, step):
+    rng = np.random.default_rng(seed)
+    prompts = rng.integers(0, n_prompts, S).astype(np.int64)  # repeats allowed: a prompt in two slots
+    drawn = rng.integers(0, 5, S).astype(np.int64)
+    pos = rng.integers(0, drawn + 1).astype(np.int64)
+    tokens = drawn * rng.integers(1, 900, S).astype(np.float64)
+
+    def history():
+        h = np.random.default_rng(seed + 1)
+        return [h.integers(0, 50, n_prompts).astype(np.int64) for _ in range(2)] + [h.random(n_prompts) * 1e4] + \
+               [h.integers(0, 9, n_prompts).astype(np.int64) for _ in range(2)] + [h.integers(-1, 9, n_prompts).astype(np.int64)]
+
+    a, b = history(), history()
+    kernels.fold_history(prompts, drawn, pos, tokens, step, *a)
+    naive.fold_history(prompts, drawn, pos, tokens, step, *b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
