@@ -175,3 +175,20 @@ def test_dapo_exhausted_trains_on_what_was_kept_with_on_exhausted_train(tmp_path
     assert 0 < mixed.sum() < 8
     np.testing.assert_array_equal(keep, mixed[v.sample_slot])
     assert not np.array_equal(cell.learner.phi, phi)  # it trained on the kept groups
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**20), n=st.integers(1, 9), which=st.integers(0, 1), unit=st.sampled_from(["samples", "tokens"]),
+       per_step=st.floats(0, 20_000))
+def test_determinism_property(seed, n, which, unit, per_step):
+    alloc = [{"kind": "uniform", "n": n}, {"kind": "dapo", "n": n, "on_exhausted": "train"}][which]
+    sc = tiny(seed=seed, budget={"unit": unit, "per_step": per_step}, strategies=[{"allocator": alloc}], engine={"steps": 3, "batch_prompts": 8})
+    a, b = pd.DataFrame(run_cell(sc, 0, 0)), pd.DataFrame(run_cell(sc, 0, 0))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_effective_ratio_is_the_share_of_samples_in_mixed_groups():
+    """Uniform GRPO keeps everything, and exactly the samples of mixed groups get a nonzero advantage."""
+    rows = pd.DataFrame(run_cell(tiny(strategies=[{"allocator": {"kind": "uniform", "n": 6}}]), 0, 0)).iloc[1:]
+    np.testing.assert_allclose(rows["effective_ratio"], rows["groups_mixed"] * 6 / rows["samples"], rtol=1e-15)
+    assert (rows["trained_samples"] == rows["samples"]).all()
