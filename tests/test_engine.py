@@ -192,3 +192,26 @@ def test_effective_ratio_is_the_share_of_samples_in_mixed_groups():
     rows = pd.DataFrame(run_cell(tiny(strategies=[{"allocator": {"kind": "uniform", "n": 6}}]), 0, 0)).iloc[1:]
     np.testing.assert_allclose(rows["effective_ratio"], rows["groups_mixed"] * 6 / rows["samples"], rtol=1e-15)
     assert (rows["trained_samples"] == rows["samples"]).all()
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_history_accounts_for_every_sample_even_with_repeated_prompts(which):
+    """A batch larger than the pool puts prompts in two slots of one step; the history must still add up."""
+    sc = tiny(population={"train_prompts": 10, "test_prompts": 8}, engine={"steps": 6, "batch_prompts": 16},
+              strategies=[TWO[which]])
+    cell = Cell(sc, 0, 0)
+    samples = tokens = correct = 0
+    for step in range(1, 7):
+        v, keep, adv, _ = cell.run_step(step, math.inf)
+        cell.record(v, keep)
+        samples += len(v.sample_slot)
+        tokens += int(v.sample_length.sum())
+        correct += int(v.sample_reward.sum())
+        h = cell.history
+        assert h.n.sum() == samples and h.tokens.sum() == tokens and h.pos.sum() == correct
+        # last_* hold this step's totals for every prompt drawn this step (both slots of a repeated prompt)
+        here = np.unique(v.prompts[v.drawn > 0])
+        want_n = np.bincount(v.prompts, weights=v.drawn, minlength=10)[here]
+        np.testing.assert_array_equal(h.last_n[here], want_n)
+        assert (h.last_step[here] == step).all()
+    assert len(np.unique(v.prompts)) < len(v.prompts)  # the case did arise
