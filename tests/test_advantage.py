@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from util import hand_view
+from foundation_helpers import hand_view
 
 import simbench.registry as registry
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import tomli_w
-from util import tiny_data
+from foundation_helpers import tiny_data
 
 from simbench.cli import main
 from simbench.paths import bundled_scenarios

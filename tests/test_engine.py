@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from util import hand_view, tiny, tiny_data
+from foundation_helpers import hand_view, tiny, tiny_data
 
 from simbench.allocators.dapo import DAPOExhausted
 from simbench.downsamplers.dapo_filter import DAPOFilter, DAPOFilterParams

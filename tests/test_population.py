@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 from scipy import special, stats
-from util import tiny
+from foundation_helpers import tiny
 
 from simbench.engine import Cell, run_cell
 from simbench.learner import LogisticPolicy, LearnerSpec, logit, pass_at_k, sigmoid
