@@ -33,6 +33,10 @@ class ConfigError(ValueError):
         self.where, self.value, self.allowed, self.source = where, value, allowed, source
         super().__init__(f"{source}: key '{where}' = {value!r} is invalid: {allowed}")
 
+    def __reduce__(self):
+        # rebuild from all four fields so the error survives a worker process's pickling
+        return (type(self), (self.where, self.value, self.allowed, self.source))
+
     def in_file(self, source: str) -> "ConfigError":
         """Return the same error attributed to ``source``."""
         return ConfigError(self.where, self.value, self.allowed, source)

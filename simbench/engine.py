@@ -67,12 +67,19 @@ class StepState:
         self.pos = np.concatenate([self.pos, np.zeros(k, np.int64)])
 
     def add_samples(self, slot, reward, length, drawn, wave: int) -> None:
-        self.slot = np.concatenate([self.slot, slot])
-        self.reward = np.concatenate([self.reward, reward])
-        self.length = np.concatenate([self.length, length])
-        self.wave = np.concatenate([self.wave, np.full(len(slot), wave, np.int64)])
+        self.slot = _append(self.slot, slot)
+        self.reward = _append(self.reward, reward)
+        self.length = _append(self.length, length)
+        self.wave = _append(self.wave, np.full(len(slot), wave, np.int64))
         self.drawn += drawn
-        self.pos += np.bincount(slot, weights=reward, minlength=len(self.prompts)).astype(np.int64)
+        self.pos += kernels.slot_totals(slot, reward, len(self.prompts)).astype(np.int64)
+
+
+def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """np.concatenate([old, new]), without copying ``new`` when ``old`` is empty (the usual single-wave step)."""
+    if len(old) == 0:
+        return np.asarray(new, np.result_type(old, new))
+    return np.concatenate([old, new])
 
 
 def _readonly(*arrays):
@@ -122,6 +129,10 @@ class Cell:
     def wants_grad_norms(self) -> bool:
         return any(r.needs_grad_norms for r in self.roles)
 
+    @property
+    def wants_oracle(self) -> bool:
+        return any(r.uses_oracle for r in self.roles)
+
     # -- the world: outcomes and gradient norms (replay overrides these) -----
     def draw(self, prompts: np.ndarray, n: np.ndarray, token_cap: float, step: int):
         """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn)."""
@@ -149,7 +160,7 @@ class Cell:
         prompts, added, drawn, pos = _readonly(st.prompts, st.added, st.drawn, st.pos)
         slot, reward, length, swave = _readonly(st.slot, st.reward, st.length, st.wave)
         truth_p = truth_G = None
-        if any(r.uses_oracle for r in self.roles):
+        if self.wants_oracle:
             truth_p = self.learner.pass_rate(st.prompts)
             truth_G = self.learner.grad_scale(st.prompts, truth_p)
         return StepView(
@@ -211,17 +222,8 @@ class Cell:
     def record(self, v: StepView, keep: np.ndarray) -> None:
         """Fold the step's samples into the per-prompt history."""
         h = self.history
-        got = v.drawn > 0
-        pr = v.prompts[got]
-        tokens = np.bincount(v.sample_slot, weights=v.sample_length, minlength=v.n_slots)[got]
-        np.add.at(h.n, pr, v.drawn[got])
-        np.add.at(h.pos, pr, v.pos[got])
-        np.add.at(h.tokens, pr, tokens)
-        h.last_n[pr] = 0
-        h.last_pos[pr] = 0
-        np.add.at(h.last_n, pr, v.drawn[got])
-        np.add.at(h.last_pos, pr, v.pos[got])
-        h.last_step[pr] = v.step
+        tokens = kernels.slot_totals(v.sample_slot, v.sample_length, v.n_slots)
+        kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
         if h.n.sum() > 0:
             self.mean_len_seen = float(h.tokens.sum() / h.n.sum())
 
@@ -234,7 +236,7 @@ class Cell:
                        groups_all_pass=0, groups_all_fail=0, groups_mixed=0, effective_ratio=math.nan)
         else:
             got = v.drawn > 0
-            kept_slots = np.bincount(v.sample_slot[keep], minlength=v.n_slots) > 0
+            kept_slots = kernels.group_counts(v.sample_slot, v.sample_reward, keep, v.n_slots)[0] > 0
             n_kept = int(keep.sum())
             row.update(
                 samples=int(len(v.sample_slot)), tokens=int(v.sample_length.sum(dtype=np.int64)),
@@ -242,7 +244,7 @@ class Cell:
                 groups_all_pass=int((got & (v.pos == v.drawn)).sum()),
                 groups_all_fail=int((got & (v.pos == 0)).sum()),
                 groups_mixed=int((got & (v.pos > 0) & (v.pos < v.drawn)).sum()),
-                effective_ratio=float(np.count_nonzero(np.abs(adv[keep]) > 1e-12) / n_kept) if n_kept else math.nan,
+                effective_ratio=float(np.count_nonzero((np.abs(adv) > 1e-12) & keep) / n_kept) if n_kept else math.nan,
             )
         row["train_pass"] = float(tr.mean())
         row["test_pass"] = float(te.mean())

@@ -82,6 +82,38 @@ def group_counts(slot, reward, mask, n_slots):
 
 
 @jit
+def slot_totals(slot, values, n_slots):
+    """Per-slot sum of ``values`` (as float64): np.bincount(slot, weights=values) without its conversions."""
+    out = np.zeros(n_slots)
+    for t in range(slot.shape[0]):
+        out[slot[t]] += values[t]
+    return out
+
+
+@jit
+def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
+    """Add one step's per-slot counts into the per-prompt history arrays, in place.
+
+    Slots with ``drawn == 0`` are skipped.  A prompt in two slots gets both
+    slots' counts; its ``last_*`` entries are this step's totals.
+    """
+    for s in range(prompts.shape[0]):
+        if drawn[s] > 0:
+            k = prompts[s]
+            h_last_n[k] = 0
+            h_last_pos[k] = 0
+    for s in range(prompts.shape[0]):
+        if drawn[s] > 0:
+            k = prompts[s]
+            h_n[k] += drawn[s]
+            h_pos[k] += pos[s]
+            h_tokens[k] += tokens[s]
+            h_last_n[k] += drawn[s]
+            h_last_pos[k] += pos[s]
+            h_last_step[k] = step
+
+
+@jit
 def group_mean_std(count, total):
     """Mean and unbiased std of a group of ``count`` rewards summing to ``total``.
 

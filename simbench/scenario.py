@@ -168,7 +168,23 @@ def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = ".") ->
     except ConfigError as err:
         raise err.in_file(source) from None
     object.__setattr__(scenario, "base_dir", base_dir)
+    check_tables(scenario, source)
     return scenario
+
+
+def check_tables(scenario: Scenario, source: str) -> None:
+    """Read every pass-rate table now, so a bad file fails at load time naming the scenario, key and CSV line."""
+    from simbench.population import read_pass_rate_table
+
+    pop = scenario.population
+    laws = [("population.pass_rate", pop.pass_rate)]
+    laws += [(f"population.groups[{i}].pass_rate", g.pass_rate) for i, g in enumerate(pop.groups)]
+    for where, law in laws:
+        if law is not None and law.kind == "table":
+            try:
+                read_pass_rate_table(law.path, Path(scenario.base_dir))
+            except ConfigError as err:
+                raise ConfigError(f"{where}.path", err.value, err.allowed, source) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,0 +1,217 @@
+"""The engine: reproducibility, common random numbers, budgets, and DAPO's dynamic sampling."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from foundation_helpers import hand_view, tiny, tiny_data
+
+from simbench.allocators.dapo import DAPOExhausted
+from simbench.downsamplers.dapo_filter import DAPOFilter, DAPOFilterParams
+from simbench.engine import Cell, run_cell
+from simbench.results import write_results
+from simbench.runner import run_scenario
+from simbench.scenario import parse_scenario
+
+TWO = [{"allocator": {"kind": "uniform", "n": 4}}, {"allocator": {"kind": "dapo", "n": 4, "on_exhausted": "train"}}]
+
+
+# -- reproducibility ---------------------------------------------------------
+def test_same_scenario_and_seed_give_the_same_bytes(tmp_path):
+    sc = tiny(strategies=TWO)
+    a = run_scenario(sc, progress=False)
+    b = run_scenario(sc, progress=False)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    write_results(a, tmp_path / "a")
+    write_results(b, tmp_path / "b")
+    assert (tmp_path / "a" / "results.parquet").read_bytes() == (tmp_path / "b" / "results.parquet").read_bytes()
+
+
+def test_one_worker_equals_two_workers():
+    sc = tiny(strategies=TWO, seeds=3)
+    serial = run_scenario(sc, workers=1, progress=False)
+    parallel = run_scenario(sc, workers=2, progress=False)
+    pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
+
+
+def test_a_reloaded_scenario_gives_the_same_results(tmp_path):
+    import tomli_w
+
+    sc = tiny(strategies=TWO)
+    path = tmp_path / "again.toml"
+    path.write_text(tomli_w.dumps(sc.to_dict()))
+    from simbench.scenario import load_scenario
+
+    again = load_scenario(path)
+    assert again.world_hash() == sc.world_hash()
+    pd.testing.assert_frame_equal(pd.DataFrame(run_cell(sc, 1, 0)), pd.DataFrame(run_cell(again, 1, 0)), check_exact=True)
+
+
+def test_seeds_differ():
+    sc = tiny()
+    a, b = pd.DataFrame(run_cell(sc, 0, 0)), pd.DataFrame(run_cell(sc, 0, 1))
+    assert not a["test_pass"].equals(b["test_pass"])
+
+
+def test_strategies_share_population_and_batch_order():
+    """Common random numbers: every strategy of a seed sees the same pools and the same prompt order."""
+    strategies = [{"allocator": {"kind": "uniform", "n": 2}, "name": "n2"}, {"allocator": {"kind": "uniform", "n": 16}, "name": "n16"}]
+    sc = tiny(strategies=strategies)
+    cells = [Cell(sc, s, 0) for s in range(2)]
+    np.testing.assert_array_equal(cells[0].learner.train.p0, cells[1].learner.train.p0)
+    np.testing.assert_array_equal(cells[0].learner.test.x, cells[1].learner.test.x)
+    for step in range(1, 5):
+        views = []
+        for cell in cells:
+            v, keep, _, _ = cell.run_step(step, math.inf)
+            cell.record(v, keep)
+            views.append(v)
+        np.testing.assert_array_equal(views[0].prompts, views[1].prompts)
+    assert Cell(sc, 0, 1).learner.train.p0.tolist() != cells[0].learner.train.p0.tolist()
+
+
+def test_rows_have_consistent_accounting():
+    rows = pd.DataFrame(run_cell(tiny(strategies=TWO), 1, 0))
+    assert rows["step"].tolist() == list(range(len(rows)))
+    assert (rows["cum_samples"] == rows["samples"].cumsum()).all()
+    assert (rows["cum_tokens"] == rows["tokens"].cumsum()).all()
+    body = rows.iloc[1:]
+    assert (body["groups_all_pass"] + body["groups_all_fail"] + body["groups_mixed"] == body["prompts"]).all()
+    assert ((body["effective_ratio"] >= 0) & (body["effective_ratio"] <= 1)).all()
+
+
+# -- budgets -----------------------------------------------------------------
+budget_settings = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@budget_settings
+@given(per_step=st.floats(0, 40_000), which=st.integers(0, 1), seed=st.integers(0, 5))
+def test_token_budget_per_step_is_never_exceeded(per_step, which, seed):
+    sc = tiny(budget={"unit": "tokens", "per_step": per_step}, strategies=[TWO[which]], engine={"steps": 4, "batch_prompts": 16})
+    for row in run_cell(sc, 0, seed)[1:]:
+        assert row["tokens"] <= per_step
+
+
+@budget_settings
+@given(total=st.floats(1, 60_000), per_step=st.one_of(st.just(math.inf), st.floats(0, 30_000)), which=st.integers(0, 1))
+def test_total_token_budget_is_never_exceeded(total, per_step, which):
+    sc = tiny(budget={"unit": "tokens", "per_step": per_step, "total": total}, strategies=[TWO[which]])
+    rows = run_cell(sc, 0, 0)
+    assert rows[-1]["cum_tokens"] <= total
+    assert all(r["tokens"] <= per_step for r in rows)
+
+
+@budget_settings
+@given(per_step=st.integers(0, 100), which=st.integers(0, 1))
+def test_sample_budget_per_step_is_never_exceeded(per_step, which):
+    sc = tiny(budget={"unit": "samples", "per_step": float(per_step)}, strategies=[TWO[which]])
+    assert all(r["samples"] <= per_step for r in run_cell(sc, 0, 0))
+
+
+# -- DAPO ----------------------------------------------------------------------
+def test_dapo_filter_hand_computed():
+    groups = [[1, 1, 1, 1], [0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 1, 1], [0, 1, 1, 0], [1], [0, 0, 1, 1]]
+    view = hand_view(groups)
+    keep = DAPOFilter(DAPOFilterParams(train_batch=3)).keep(view)
+    # informative: slots 1, 3, 4 (mixed), 5 (a group of one, kept as verl does), 6; the first three train
+    want = [0] * 4 + [1] * 4 + [0] * 4 + [1] * 4 + [1] * 4 + [0] + [0] * 4
+    np.testing.assert_array_equal(keep, np.array(want, bool))
+    # with room for everything, every informative group and nothing else
+    keep = DAPOFilter(DAPOFilterParams(train_batch=100)).keep(view)
+    want = [0] * 4 + [1] * 4 + [0] * 4 + [1] * 4 + [1] * 4 + [1] + [1] * 4
+    np.testing.assert_array_equal(keep, np.array(want, bool))
+    # train_batch = 0 means the engine's batch_prompts
+    keep = DAPOFilter(DAPOFilterParams()).keep(hand_view(groups, batch_prompts=1))
+    assert keep.sum() == 4 and keep[4:8].all()
+
+
+def dapo_cell(tmp_path, rates, **alloc):
+    (tmp_path / "rates.csv").write_text("p\n" + "\n".join(map(str, rates)) + "\n")
+    data = tiny_data(population={"train_prompts": 96, "test_prompts": 16, "pass_rate": {"kind": "table", "path": "rates.csv"}},
+                     engine={"steps": 3, "batch_prompts": 8},
+                     strategies=[{"allocator": {"kind": "dapo", "n": 4, **alloc}}])
+    return Cell(parse_scenario(data, base_dir=str(tmp_path)), 0, 0)
+
+
+def test_dapo_in_the_engine_keeps_the_first_mixed_groups_and_counts_every_sample(tmp_path):
+    cell = dapo_cell(tmp_path, [0.0, 1.0, 0.5, 0.3], gen_batch=12, train_batch=8, max_num_gen_batches=0)
+    for step in range(1, 4):
+        v, keep, adv, waves = cell.run_step(step, math.inf)
+        cell.record(v, keep)
+        row = cell.metrics(step, v, keep, adv, waves)
+        # every generation batch is 12 prompts x 4 samples, all counted
+        assert row["samples"] == len(v.sample_slot) == waves * 12 * 4
+        assert (v.drawn == 4).all() and len(v.prompts) == waves * 12
+        assert (v.added_wave == np.repeat(np.arange(waves), 12)).all()
+        # hand rule: mixed groups in generation (slot) order, the first 8 train, the rest are wasted
+        mixed = (v.pos > 0) & (v.pos < v.drawn)
+        chosen = np.flatnonzero(mixed)[:8]
+        assert len(chosen) == 8
+        np.testing.assert_array_equal(keep, np.isin(v.sample_slot, chosen))
+        assert row["trained_prompts"] == 8 and row["trained_samples"] == 32
+        # waves stop as soon as the batch is full: without the last wave it was not
+        assert mixed[v.added_wave < waves - 1].sum() < 8
+        assert np.isfinite(adv).all() and not adv[~keep].any()
+
+
+def test_dapo_exhausted_raises_with_on_exhausted_error(tmp_path):
+    rates = [0.0, 1.0] * 7 + [0.5]  # about 1 in 15 prompts can give a mixed group
+    cell = dapo_cell(tmp_path, rates, gen_batch=8, train_batch=8, max_num_gen_batches=2)
+    with pytest.raises(DAPOExhausted, match="max_num_gen_batches=2"):
+        cell.run_step(1, math.inf)
+
+
+def test_dapo_exhausted_trains_on_what_was_kept_with_on_exhausted_train(tmp_path):
+    rates = [0.0, 1.0] * 7 + [0.5]
+    cell = dapo_cell(tmp_path, rates, gen_batch=8, train_batch=8, max_num_gen_batches=2, on_exhausted="train")
+    phi = cell.learner.phi.copy()
+    v, keep, adv, waves = cell.run_step(1, math.inf)
+    assert waves == 2 and len(v.sample_slot) == 2 * 8 * 4
+    mixed = (v.pos > 0) & (v.pos < v.drawn)
+    assert 0 < mixed.sum() < 8
+    np.testing.assert_array_equal(keep, mixed[v.sample_slot])
+    assert not np.array_equal(cell.learner.phi, phi)  # it trained on the kept groups
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**20), n=st.integers(1, 9), which=st.integers(0, 1), unit=st.sampled_from(["samples", "tokens"]),
+       per_step=st.floats(0, 20_000))
+def test_determinism_property(seed, n, which, unit, per_step):
+    alloc = [{"kind": "uniform", "n": n}, {"kind": "dapo", "n": n, "on_exhausted": "train"}][which]
+    sc = tiny(seed=seed, budget={"unit": unit, "per_step": per_step}, strategies=[{"allocator": alloc}], engine={"steps": 3, "batch_prompts": 8})
+    a, b = pd.DataFrame(run_cell(sc, 0, 0)), pd.DataFrame(run_cell(sc, 0, 0))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_effective_ratio_is_the_share_of_samples_in_mixed_groups():
+    """Uniform GRPO keeps everything, and exactly the samples of mixed groups get a nonzero advantage."""
+    rows = pd.DataFrame(run_cell(tiny(strategies=[{"allocator": {"kind": "uniform", "n": 6}}]), 0, 0)).iloc[1:]
+    np.testing.assert_allclose(rows["effective_ratio"], rows["groups_mixed"] * 6 / rows["samples"], rtol=1e-15)
+    assert (rows["trained_samples"] == rows["samples"]).all()
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_history_accounts_for_every_sample_even_with_repeated_prompts(which):
+    """A batch larger than the pool puts prompts in two slots of one step; the history must still add up."""
+    sc = tiny(population={"train_prompts": 10, "test_prompts": 8}, engine={"steps": 6, "batch_prompts": 16},
+              strategies=[TWO[which]])
+    cell = Cell(sc, 0, 0)
+    samples = tokens = correct = 0
+    for step in range(1, 7):
+        v, keep, adv, _ = cell.run_step(step, math.inf)
+        cell.record(v, keep)
+        samples += len(v.sample_slot)
+        tokens += int(v.sample_length.sum())
+        correct += int(v.sample_reward.sum())
+        h = cell.history
+        assert h.n.sum() == samples and h.tokens.sum() == tokens and h.pos.sum() == correct
+        # last_* hold this step's totals for every prompt drawn this step (both slots of a repeated prompt)
+        here = np.unique(v.prompts[v.drawn > 0])
+        want_n = np.bincount(v.prompts, weights=v.drawn, minlength=10)[here]
+        np.testing.assert_array_equal(h.last_n[here], want_n)
+        assert (h.last_step[here] == step).all()
+    assert len(np.unique(v.prompts)) < len(v.prompts)  # the case did arise

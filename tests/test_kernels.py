@@ -1,0 +1,176 @@
+"""Differential tests: every numba kernel against its slow reference in ``naive.py``.
+
+Random kernels get two generators in the same state; numba's Generator
+methods reproduce numpy's streams, so the draws (and the generators' final
+states) must agree exactly.
+"""
+from __future__ import annotations
+
+import math
+
+import naive
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simbench import kernels
+
+SETTINGS = settings(max_examples=40, deadline=None)
+seeds = st.integers(0, 2**32 - 1)
+
+
+def twin_rngs(seed):
+    return np.random.default_rng(seed), np.random.default_rng(seed)
+
+
+def same_state(a, b):
+    return a.bit_generator.state == b.bit_generator.state
+
+
+def random_wave(rng, n_slots, max_n, p_mode):
+    n = rng.integers(0, max_n + 1, n_slots).astype(np.int64)
+    p = {"random": rng.random(n_slots), "edges": rng.choice([0.0, 1.0], n_slots), "mixed": rng.choice([0.0, 0.3, 1.0], n_slots)}[p_mode]
+    mean_len = rng.uniform(50, 900, n_slots)
+    return n, p, mean_len
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(0, 20), max_n=st.integers(0, 12), p_mode=st.sampled_from(["random", "edges", "mixed"]),
+       sigma=st.floats(0, 1.5), wrong=st.floats(0.5, 2.0), max_len=st.integers(1, 2000),
+       cap=st.one_of(st.just(math.inf), st.floats(0, 30_000)))
+def test_draw_wave_matches_reference(seed, n_slots, max_n, p_mode, sigma, wrong, max_len, cap):
+    setup = np.random.default_rng(seed ^ 0x5EED)
+    n, p, mean_len = random_wave(setup, n_slots, max_n, p_mode)
+    a, b = twin_rngs(seed)
+    got = kernels.draw_wave(a, n, p, mean_len, wrong, sigma, max_len, cap)
+    want = naive.draw_wave(b, n, p, mean_len, wrong, sigma, max_len, cap)
+    for g, w, name in zip(got, want, ("slot", "reward", "length", "drawn")):
+        assert g.dtype == w.dtype, name
+        np.testing.assert_array_equal(g, w, err_msg=name)
+    assert same_state(a, b)
+    slot, reward, length, drawn = got
+    assert length.sum() <= cap
+    assert ((length >= 1) & (length <= max_len)).all()
+    assert (drawn <= n).all()
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300))
+def test_group_counts_matches_reference(seed, n_slots, T):
+    rng = np.random.default_rng(seed)
+    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    reward = rng.integers(0, 2, T).astype(np.int8)
+    mask = rng.random(T) < 0.7
+    for g, w in zip(kernels.group_counts(slot, reward, mask, n_slots), naive.group_counts(slot, reward, mask, n_slots)):
+        np.testing.assert_array_equal(g, w)
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(0, 40))
+def test_group_mean_std_matches_reference(seed, S):
+    rng = np.random.default_rng(seed)
+    count = rng.integers(0, 33, S).astype(np.int64)
+    total = rng.integers(0, count + 1).astype(np.int64)
+    gm, gs = kernels.group_mean_std(count, total)
+    wm, ws = naive.group_mean_std(count, total)
+    np.testing.assert_allclose(gm, wm, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(gs, ws, rtol=1e-12, atol=1e-15)
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(1, 20), T=st.integers(0, 200), by_std=st.booleans(), eps=st.sampled_from([0.0, 1e-6, 0.1]))
+def test_normalised_advantage_matches_reference(seed, n_slots, T, by_std, eps):
+    rng = np.random.default_rng(seed)
+    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    reward = rng.integers(0, 2, T).astype(np.int8)
+    mask = rng.random(T) < 0.8
+    mean, std = rng.random(n_slots), rng.uniform(0.05, 1.0, n_slots)
+    got = kernels.normalised_advantage(slot, reward, mask, mean, std, by_std, eps)
+    want = naive.normalised_advantage(slot, reward, mask, mean, std, by_std, eps)
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+
+
+def random_step(rng, n_prompts, S, T, d):
+    """A random step: slots over a pool, samples with rewards, lengths and advantages (some exactly zero)."""
+    prompts = rng.choice(n_prompts, S, replace=False).astype(np.int64)
+    slot = rng.integers(0, S, T).astype(np.int64)
+    reward = rng.integers(0, 2, T).astype(np.int8)
+    length = rng.integers(1, 3000, T).astype(np.int32)
+    adv = np.where(rng.random(T) < 0.3, 0.0, rng.normal(size=T))
+    p = rng.random(S)
+    x = rng.normal(size=(n_prompts, d))
+    noise = rng.gamma(2.0, 0.5, n_prompts)
+    return prompts, slot, reward, length, adv, p, x, noise
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(1, 12), T=st.integers(0, 80), d=st.integers(1, 6),
+       lr_shared=st.floats(0, 1), lr_prompt=st.floats(0, 3), scale=st.floats(0.01, 1))
+def test_policy_update_matches_reference(seed, S, T, d, lr_shared, lr_prompt, scale):
+    setup = np.random.default_rng(seed ^ 0xABC)
+    n_prompts = S + 5
+    prompts, slot, reward, length, adv, p, x, noise = random_step(setup, n_prompts, S, T, d)
+    phi0, u0 = setup.normal(size=d), setup.normal(size=n_prompts)
+    phi_a, u_a, phi_b, u_b = phi0.copy(), u0.copy(), phi0.copy(), u0.copy()
+    a, b = twin_rngs(seed)
+    got = kernels.policy_update(a, slot, reward, length, adv, prompts, p, x, noise, 600.0, lr_shared, lr_prompt, scale, phi_a, u_a)
+    want = naive.policy_update(b, slot, reward, length, adv, prompts, p, x, noise, 600.0, lr_shared, lr_prompt, scale, phi_b, u_b)
+    assert same_state(a, b)
+    np.testing.assert_allclose(phi_a, phi_b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(u_a, u_b, rtol=1e-10, atol=1e-12)
+    assert math.isclose(got, want, rel_tol=1e-10, abs_tol=1e-12)
+    untouched = np.setdiff1d(np.arange(n_prompts), prompts)
+    np.testing.assert_array_equal(u_a[untouched], u0[untouched])
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(1, 10), T=st.integers(0, 60), d=st.integers(1, 6), extra=st.sampled_from([0, 1, 7, 1000]))
+def test_grad_norms_matches_reference(seed, S, T, d, extra):
+    setup = np.random.default_rng(seed ^ 0xDEF)
+    prompts, slot, reward, length, _, p, x, noise = random_step(setup, S + 3, S, T, d)
+    a, b = twin_rngs(seed)
+    got = kernels.grad_norms(a, slot, reward, length, prompts, p, x, noise, 600.0, extra)
+    want = naive.grad_norms(b, slot, reward, length, prompts, p, x, noise, 600.0, extra)
+    assert same_state(a, b)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_grad_norms_without_noise_is_the_signal_norm():
+    """With noise 0 the score norm is |r - p| * ||[x; 1]||, a closed form."""
+    rng = np.random.default_rng(1)
+    prompts, slot, reward, length, _, p, x, _ = random_step(rng, 8, 5, 40, 4)
+    out = kernels.grad_norms(rng, slot, reward, length, prompts, p, x, np.zeros(8), 600.0, 3)
+    want = np.abs(reward - p[slot]) * np.sqrt((x[prompts[slot]] ** 2).sum(axis=1) + 1.0)
+    np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300), dtype=st.sampled_from([np.int8, np.int32, np.float64]))
+def test_slot_totals_matches_reference(seed, n_slots, T, dtype):
+    rng = np.random.default_rng(seed)
+    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    values = rng.integers(0, 3000, T).astype(dtype) if dtype != np.int8 else rng.integers(0, 2, T).astype(dtype)
+    got = kernels.slot_totals(slot, values, n_slots)
+    np.testing.assert_array_equal(got, naive.slot_totals(slot, values, n_slots))
+    np.testing.assert_array_equal(got, np.bincount(slot, weights=values, minlength=n_slots))
+
+
+@SETTINGS
+@given(seed=seeds, n_prompts=st.integers(1, 20), S=st.integers(0, 25), step=st.integers(1, 50))
+def test_fold_history_matches_reference(seed, n_prompts, S, step):
+    rng = np.random.default_rng(seed)
+    prompts = rng.integers(0, n_prompts, S).astype(np.int64)  # repeats allowed: a prompt in two slots
+    drawn = rng.integers(0, 5, S).astype(np.int64)
+    pos = rng.integers(0, drawn + 1).astype(np.int64)
+    tokens = drawn * rng.integers(1, 900, S).astype(np.float64)
+
+    def history():
+        h = np.random.default_rng(seed + 1)
+        return [h.integers(0, 50, n_prompts).astype(np.int64) for _ in range(2)] + [h.random(n_prompts) * 1e4] + \
+               [h.integers(0, 9, n_prompts).astype(np.int64) for _ in range(2)] + [h.integers(-1, 9, n_prompts).astype(np.int64)]
+
+    a, b = history(), history()
+    kernels.fold_history(prompts, drawn, pos, tokens, step, *a)
+    naive.fold_history(prompts, drawn, pos, tokens, step, *b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
