@@ -159,14 +159,14 @@ def test_dapo_in_the_engine_keeps_the_first_mixed_groups_and_counts_every_sample
 
 
 def test_dapo_exhausted_raises_with_on_exhausted_error(tmp_path):
-    rates = [0.0, 1.0] * 7 + [0.5]  # about 1 in 15 prompts can give a mixed group
+    rates = [0.0, 1.0] * 3 + [0.5]  # about 1 in 7 prompts can give a mixed group
     cell = dapo_cell(tmp_path, rates, gen_batch=8, train_batch=8, max_num_gen_batches=2)
     with pytest.raises(DAPOExhausted, match="max_num_gen_batches=2"):
         cell.run_step(1, math.inf)
 
 
 def test_dapo_exhausted_trains_on_what_was_kept_with_on_exhausted_train(tmp_path):
-    rates = [0.0, 1.0] * 7 + [0.5]
+    rates = [0.0, 1.0] * 3 + [0.5]
     cell = dapo_cell(tmp_path, rates, gen_batch=8, train_batch=8, max_num_gen_batches=2, on_exhausted="train")
     phi = cell.learner.phi.copy()
     v, keep, adv, waves = cell.run_step(1, math.inf)
