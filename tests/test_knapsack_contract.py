@@ -1,8 +1,8 @@
 """The shipped allocator contract on every knapsack allocator and solver."""
-import pytest
 
 from simbench.allocators.knapsack import Knapsack, KnapsackParams
 from simbench.allocators.knapsack_oracle import KnapsackOracle
+from simbench.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
 from simbench.testing import AllocatorContract
 
 
@@ -34,3 +34,13 @@ class TestKnapsackVarianceCvxpy(AllocatorContract):
 class TestKnapsackOracleDP(AllocatorContract):
     def make_allocator(self):
         return KnapsackOracle(KnapsackParams(solver="dp", n_max=32))
+
+
+class TestKnapsackRL(AllocatorContract):
+    def make_allocator(self):
+        return KnapsackRL(KnapsackRLParams())
+
+
+class TestKnapsackRLPaper(AllocatorContract):
+    def make_allocator(self):
+        return KnapsackRL(KnapsackRLParams(zero_extra="paper", cost_estimation="expectation"))
