@@ -189,3 +189,14 @@ def test_utility_shapes():
     np.testing.assert_allclose(V[:, 3] - V[:, 2], p * (1 - p))
     v = value_table("knapsack_rl", 200, p=p)[:, -1]
     assert abs(p[np.argmax(v)] - 1 / 3) < 0.011  # p (1-p)^2 peaks at 1/3
+
+
+@pytest.mark.parametrize("utility", ["mixed", "knapsack_rl", "coverage"])
+def test_expected_table_recurrence_matches_beta_functions(utility):
+    from simbench.knapsack import utilities as U
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.2, 60, 200), rng.uniform(0.2, 60, 200)
+    fn = {"mixed": U.expected_mixed, "knapsack_rl": U.expected_knapsack_rl_value, "coverage": U.expected_coverage}[utility]
+    n = np.arange(129)[None, :]
+    np.testing.assert_allclose(value_table(utility, 128, a=a, b=b), fn(n, a[:, None], b[:, None]), rtol=1e-10, atol=1e-13)

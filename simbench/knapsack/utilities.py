@@ -91,6 +91,24 @@ def expected_coverage(n, a, b):
     return 1.0 - beta_moment(a, b, 0, np.asarray(n, np.float64))
 
 
+def _expected_table(utility: str, n_max: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Posterior-expected tables from the recurrences E[p^(n+1)] = E[p^n] (a+n)/(a+b+n) (no special functions)."""
+    k = np.arange(n_max + 2, dtype=np.float64)[None, :]
+    Ep = np.cumprod(np.c_[np.ones_like(a), (a + k[:, :-1]) / (a + b + k[:, :-1])], axis=1)  # E p^n, n = 0..n_max+1
+    Eq = np.cumprod(np.c_[np.ones_like(a), (b + k[:, :-1]) / (a + b + k[:, :-1])], axis=1)  # E (1-p)^n
+    n = np.arange(n_max + 1)
+    active = n[None, :] >= 2
+    if utility == "mixed":
+        return np.where(active, 1.0 - Ep[:, : n_max + 1] - Eq[:, : n_max + 1], 0.0)
+    if utility == "coverage":
+        return 1.0 - Eq[:, : n_max + 1]
+    s = a + b
+    Ep_q2 = Ep[:, 1:] * b * (b + 1) / ((s + k[:, 1:]) * (s + k[:, 1:] + 1))  # E p^(n+1) (1-p)^2, n = 0..n_max
+    q_n2 = np.c_[Eq[:, 2:], Eq[:, -1:] * (b + n_max + 1) / (s + n_max + 1)]  # E (1-p)^(n+2), n = 0..n_max
+    Ep1_qn2 = q_n2 * a / (s + n[None, :] + 2)  # E p (1-p)^(n+2)
+    return np.where(active, Ep_q2[:, :1] - Ep_q2 - Ep1_qn2, 0.0)
+
+
 def value_table(utility: str, n_max: int, *, p=None, a=None, b=None, G=None,
                 variance_alpha: float = 1e-3, variance_beta: float = 2.0) -> np.ndarray:
     """The (M, n_max + 1) table V[i, n] = u_i(n), n = 0..n_max.
@@ -116,12 +134,8 @@ def value_table(utility: str, n_max: int, *, p=None, a=None, b=None, G=None,
     else:
         a = np.asarray(a, np.float64)[:, None]
         b = np.asarray(b, np.float64)[:, None]
-        if utility == "mixed":
-            return expected_mixed(n, a, b)
-        if utility == "knapsack_rl":
-            return expected_knapsack_rl_value(n, a, b)
-        if utility == "coverage":
-            return expected_coverage(n, a, b)
+        if utility != "variance":
+            return _expected_table(utility, n_max, a, b)
         p = a / (a + b)
     M = p.shape[0]
     G = np.ones(M) if G is None else np.broadcast_to(np.asarray(G, np.float64), (M,))
