@@ -200,3 +200,29 @@ def test_expected_table_recurrence_matches_beta_functions(utility):
     fn = {"mixed": U.expected_mixed, "knapsack_rl": U.expected_knapsack_rl_value, "coverage": U.expected_coverage}[utility]
     n = np.arange(129)[None, :]
     np.testing.assert_allclose(value_table(utility, 128, a=a, b=b), fn(n, a[:, None], b[:, None]), rtol=1e-10, atol=1e-13)
+
+
+@FAST
+@given(data=st.data(), M=st.integers(1, 12), n_min=st.integers(1, 3), extra=st.integers(0, 30), cap=st.integers(0, 300),
+       utility=st.sampled_from(UTILITIES), allow_zero=st.booleans(), exact=st.booleans(), expected=st.booleans())
+def test_concave_fast_path_equals_plain_loops(data, M, n_min, extra, cap, utility, allow_zero, exact, expected):
+    """The divide-and-conquer row for concave unit-weight items gives the plain DP's values at every capacity."""
+    n_max = n_min + extra
+    if expected:
+        a = np.array(data.draw(st.lists(st.floats(0.2, 30), min_size=M, max_size=M)))
+        V = value_table(utility, n_max, a=a, b=a[::-1].copy())
+    else:
+        V = value_table(utility, n_max, p=np.array(data.draw(st.lists(probs, min_size=M, max_size=M))))
+    w = np.array(data.draw(st.lists(st.sampled_from([1, 1, 1, 2]), min_size=M, max_size=M)), np.int64)
+    fast, ch_fast = mck_dp_kernel(V, w, cap, n_min, n_max, allow_zero, exact, True)
+    slow, ch_slow = mck_dp_kernel(V, w, cap, n_min, n_max, allow_zero, exact, False)
+    np.testing.assert_array_equal(np.isfinite(fast), np.isfinite(slow))
+    ok = np.isfinite(slow)
+    np.testing.assert_allclose(fast[ok], slow[ok], rtol=1e-12, atol=1e-12)
+    b = int(np.flatnonzero(ok)[-1]) if ok.any() else 0
+    if ok.any():
+        from simbench.knapsack.dp import backtrack
+
+        n = backtrack(ch_fast, w, b)
+        assert int(w @ n) <= b and (not exact or int(w @ n) == b)
+        assert total(V, n) == pytest.approx(slow[b], rel=1e-12, abs=1e-12)

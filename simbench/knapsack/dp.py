@@ -16,7 +16,53 @@ from simbench._numba import jit
 
 
 @jit
-def mck_dp_kernel(V, w, cap, n_min, n_max, allow_zero, exact):
+def concave_on_range(V, i, n_min, n_max):
+    """Whether V[i, n] has non-increasing differences on [n_min, n_max] (exactly, in floating point)."""
+    for n in range(n_min + 1, n_max):
+        if V[i, n + 1] - V[i, n] > V[i, n] - V[i, n - 1]:
+            return False
+    return True
+
+
+@jit
+def concave_row(old, new, ch, V, i, cap, n_min, n_max):
+    """new[b] = max(new[b], max_n old[b - n] + V[i, n]) for a unit-weight item with concave values.
+
+    The source index j = b - n of the best option is non-decreasing in b (the
+    matrix old[j] + g(b - j) is Monge for concave g), so divide and conquer over
+    b finds every row maximum in O(cap log cap) instead of O(cap K).  Among
+    equal maxima the largest j (smallest n) wins, as in the plain loop.
+    """
+    if n_min > cap:
+        return
+    stack = np.empty((64, 4), np.int64)
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = n_min, cap, 0, cap - n_min
+    top = 1
+    while top > 0:
+        top -= 1
+        bl, bh, jl, jh = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        if bl > bh:
+            continue
+        m = (bl + bh) // 2
+        lo = max(jl, m - n_max)
+        hi = min(jh, m - n_min)
+        best = -np.inf
+        bj = hi
+        for j in range(hi, lo - 1, -1):
+            val = old[j] + V[i, m - j]
+            if val > best:
+                best = val
+                bj = j
+        if best > new[m]:
+            new[m] = best
+            ch[m] = m - bj
+        stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = bl, m - 1, jl, bj
+        stack[top + 1, 0], stack[top + 1, 1], stack[top + 1, 2], stack[top + 1, 3] = m + 1, bh, bj, jh
+        top += 2
+
+
+@jit
+def mck_dp_kernel(V, w, cap, n_min, n_max, allow_zero, exact, fast=True):
     """Fill the DP over items in order.
 
     Parameters
@@ -27,13 +73,16 @@ def mck_dp_kernel(V, w, cap, n_min, n_max, allow_zero, exact):
     n_min, n_max : int, allowed non-zero counts.
     allow_zero : bool, whether n = 0 is allowed.
     exact : bool, dp[b] means "exactly b units" (else "at most b units").
+    fast : bool, allow the concave divide-and-conquer path (False: plain loops, for tests).
 
     Returns
     -------
     best : (cap + 1,) float64 final row (-inf: unreachable).
     choice : (M, cap + 1) int16 the count chosen for item i at capacity b.
 
-    Ties keep the earliest option in the order 0, n_min, ..., n_max.
+    Ties keep the earliest option in the order 0, n_min, ..., n_max.  Items of
+    unit weight whose values are concave on [n_min, n_max] (all the built-in
+    utilities) take the O(cap log cap) ``concave_row`` path.
     """
     M = V.shape[0]
     old = np.full(cap + 1, -np.inf)
@@ -52,6 +101,10 @@ def mck_dp_kernel(V, w, cap, n_min, n_max, allow_zero, exact):
         else:
             new[:] = -np.inf
         wi = w[i]
+        if fast and wi == 1 and concave_on_range(V, i, n_min, n_max):
+            concave_row(old, new, ch, V, i, cap, n_min, n_max)
+            old, new = new, old
+            continue
         for n in range(n_min, n_max + 1):
             wn = wi * n
             if wn > cap:
