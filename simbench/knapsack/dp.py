@@ -17,9 +17,10 @@ from simbench._numba import jit
 
 @jit
 def concave_on_range(V, i, n_min, n_max):
-    """Whether V[i, n] has non-increasing differences on [n_min, n_max] (exactly, in floating point)."""
+    """Whether V[i, n] has non-increasing differences on [n_min, n_max], up to rounding (a few ulps of the O(1) terms the utilities are computed from)."""
     for n in range(n_min + 1, n_max):
-        if V[i, n + 1] - V[i, n] > V[i, n] - V[i, n - 1]:
+        tol = 8.0 * 2.220446049250313e-16 * (abs(V[i, n + 1]) + abs(V[i, n]) + abs(V[i, n - 1]) + 1.0)
+        if V[i, n + 1] - V[i, n] > V[i, n] - V[i, n - 1] + tol:
             return False
     return True
 
