@@ -113,3 +113,12 @@ def test_knapsack_rl_reads_history_when_it_did_not_observe():
     nxt = step_view(S, 2, np.arange(S), [[] for _ in range(S)], hist)
     np.testing.assert_array_equal(watched.allocate(nxt), blind.allocate(nxt))
     assert watched.allocate(nxt).std() > 0  # a real knapsack plan, not uniform
+
+
+def test_dp_top_up_spends_what_quantisation_left():
+    view = make_view(np.random.default_rng(6), 32, budget=150_000.0, unit="tokens")
+    plain, m0 = run(Knapsack(KnapsackParams(solver="dp", dp_top_up=False, n_max=24)), view)
+    topped, m1 = run(Knapsack(KnapsackParams(solver="dp", n_max=24)), view)
+    assert (topped >= plain).all()
+    assert float(view.cost @ plain) <= float(view.cost @ topped) <= min(150_000.0, 8 * view.cost.sum())
+    assert m1["knapsack_utility"] >= m0["knapsack_utility"]

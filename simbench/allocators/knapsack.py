@@ -46,6 +46,8 @@ class KnapsackParams:
     dp_max_work : largest DP (items x capacity x choices) to attempt;
         beyond it ``on_dp_too_large`` = ``greedy`` (recorded in the step's
         ``knapsack_dp_fallback`` column) or ``error``.
+    dp_top_up : after the DP on quantised (rounded-up) costs, spend what the
+        rounding left with greedy on the true costs (no effect for sample budgets).
     """
 
     utility: Literal["mixed", "knapsack_rl", "coverage", "variance"] = "mixed"
@@ -62,6 +64,7 @@ class KnapsackParams:
     variance_beta: float = 2.0
     dp_max_work: float = 4e9
     on_dp_too_large: Literal["greedy", "error"] = "greedy"
+    dp_top_up: bool = True
 
     def check(self) -> None:
         require(self.n_min >= 1, "n_min", self.n_min, "an integer >= 1")
@@ -152,7 +155,10 @@ class Knapsack(SampleAllocator):
                                      f"choices = {work:.3g} cells exceeds dp_max_work = {P.dp_max_work:g}; "
                                      "raise dp_max_work or quantum, or use solver = \"greedy\"")
                 return greedy_allocate(V, cost, budget, P.n_min, P.n_max, rank=rank), True
-            return dp_allocate(V, cost, budget, P.n_min, P.n_max, quantum=q), False
+            n = dp_allocate(V, cost, budget, P.n_min, P.n_max, quantum=q)
+            if P.dp_top_up:
+                n = greedy_allocate(V, cost, budget - float(cost @ n), P.n_min, P.n_max, n0=n, rank=rank)
+            return n, False
         # cvxpy: the variance objective has a closed form when every item can be active
         w = variance_weight(p, 1.0 if G is None else G, P.variance_alpha, P.variance_beta) if P.utility == "variance" else None
         if P.utility == "variance" and P.n_min * cost.sum() <= budget:
