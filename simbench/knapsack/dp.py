@@ -1,8 +1,9 @@
 """Exact multiple-choice knapsack by dynamic programming over integer n.
 
 dp_i[b] = max(dp_{i-1}[b] + V_i[0], max_{n in [n_min, n_max]} dp_{i-1}[b - w_i n] + V_i[n]),
-O(M B K) time with K = n_max - n_min + 1, O(B) values and an (M, B + 1) table
-of choices for backtracking.  Token costs are quantised: w_i = ceil(c_i / q)
+O(M B K) time with K = n_max - n_min + 1 (O(M B log B) for unit-weight items
+with concave values), O(B) values and an (M, B + 1) table of choices for
+backtracking.  Token costs are quantised: w_i = ceil(c_i / q)
 units per sample and B = floor(budget / q) units, so that a DP-feasible
 allocation never spends more than the budget in real units.
 """
