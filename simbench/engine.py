@@ -204,6 +204,7 @@ class Cell:
             raise AllocatorError(f"{self.downsampler!r} returned a mask of shape {keep.shape}, expected {st.slot.shape}")
         adv = np.asarray(self.advantage.advantages(v, keep), np.float64)
         n_kept = int(keep.sum())
+        self.step_pass_rates = self.learner.pass_rate(st.prompts)  # what each slot faced this step (for reports)
         self.learner.update(self.streams.learner, st.prompts, st.slot, st.reward, st.length, adv, n_kept)
         return v, keep, adv, waves
 
@@ -227,6 +228,24 @@ class Cell:
         if h.n.sum() > 0:
             self.mean_len_seen = float(h.tokens.sum() / h.n.sum())
 
+    PASS_BINS = ("0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0")
+
+    def spending(self, v: StepView | None) -> dict:
+        """Samples spent this step per group and per band of the prompt's pass rate (where the budget went)."""
+        names = self.info.group_names
+        if v is None:
+            drawn = np.zeros(0, np.int64)
+            by_group = np.zeros(len(names))
+            by_band = np.zeros(len(self.PASS_BINS))
+        else:
+            drawn = v.drawn
+            by_group = np.bincount(v.group, weights=drawn, minlength=len(names))
+            band = np.minimum((self.step_pass_rates * len(self.PASS_BINS)).astype(np.int64), len(self.PASS_BINS) - 1)
+            by_band = np.bincount(band, weights=drawn, minlength=len(self.PASS_BINS))
+        row = {f"samples_group_{g}": int(x) for g, x in zip(names, by_group)}
+        row.update({f"samples_p_{b}": int(x) for b, x in zip(self.PASS_BINS, by_band)})
+        return row
+
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:
         tr = self.learner.train_pass_rates()
         te = self.learner.test_pass_rates()
@@ -234,6 +253,7 @@ class Cell:
         if v is None:
             row.update(samples=0, tokens=0, prompts=0, trained_prompts=0, trained_samples=0, waves=0,
                        groups_all_pass=0, groups_all_fail=0, groups_mixed=0, effective_ratio=math.nan)
+            row.update(self.spending(None))
         else:
             got = v.drawn > 0
             kept_slots = kernels.group_counts(v.sample_slot, v.sample_reward, keep, v.n_slots)[0] > 0
@@ -246,6 +266,7 @@ class Cell:
                 groups_mixed=int((got & (v.pos > 0) & (v.pos < v.drawn)).sum()),
                 effective_ratio=float(np.count_nonzero((np.abs(adv) > 1e-12) & keep) / n_kept) if n_kept else math.nan,
             )
+            row.update(self.spending(v))
         row["train_pass"] = float(tr.mean())
         row["test_pass"] = float(te.mean())
         for k in self.scenario.learner.pass_at_k:

@@ -1,18 +1,22 @@
-"""Run every strategy x seed of a scenario, in-process or over a process pool.
+"""Run units (cell x strategy x seed) in-process, over a process pool, or as Ray tasks.
 
-Cells are independent and seeded from the scenario (never from their position
-or the worker that runs them), so results are identical for any ``workers``.
+Units are independent and seeded from their cell's scenario (never from their
+position or the worker that runs them), so results are identical for any
+number of workers and either executor.  The parent process writes each
+finished unit to the store, so an interrupted run loses only units in flight.
 """
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from simbench.engine import run_cell
 from simbench.scenario import Scenario
+from simbench.store import Store, Unit
 
 
 def cells(scenario: Scenario, seeds: int | None = None) -> list[tuple[int, int]]:
@@ -21,36 +25,101 @@ def cells(scenario: Scenario, seeds: int | None = None) -> list[tuple[int, int]]
     return [(s, k) for s in range(len(scenario.strategies)) for k in range(n)]
 
 
-def _run(args):
-    scenario, s, k = args
-    return s, k, run_cell(scenario, s, k)
+def units_of(cell: str, scenario: Scenario, extra: dict, seeds: int | None = None) -> list[tuple[Unit, Scenario, dict]]:
+    """Every unit of one cell: (Unit, the cell's scenario, extra columns for its rows)."""
+    return [
+        (Unit(cell, s, scenario.strategies[s].label, k), scenario, extra)
+        for s, k in cells(scenario, seeds)
+    ]
 
 
-def run_scenario(scenario: Scenario, seeds: int | None = None, workers: int = 1, progress: bool = True) -> pd.DataFrame:
-    """Run all cells; return one row per strategy x seed x step, in a canonical order.
+def run_unit(scenario: Scenario, strategy_index: int, seed: int, extra: dict) -> list[dict]:
+    """The rows of one unit, with the cell's extra columns (e.g. swept parameters) first."""
+    rows = run_cell(scenario, strategy_index, seed)
+    return [{**extra, **row} for row in rows] if extra else rows
 
-    Parameters
-    ----------
-    scenario : Scenario
-    seeds : number of seeds (default: the scenario's).
-    workers : worker processes (1: run in this process).
-    progress : show a progress bar with ETA on stderr.
-    """
-    todo = cells(scenario, seeds)
-    workers = max(1, min(workers, len(todo), os.cpu_count() or 1))
-    results: dict[tuple[int, int], list[dict]] = {}
-    bar = tqdm(total=len(todo), unit="cell", desc=scenario.name, disable=not progress, leave=True)
+
+def _work(args):
+    unit, scenario, extra = args
+    return unit, run_unit(scenario, unit.strategy_index, unit.seed, extra)
+
+
+def _local(todo, workers, on_done):
     if workers == 1:
-        for s, k in todo:
-            results[s, k] = run_cell(scenario, s, k)
-            bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run, (scenario, s, k)) for s, k in todo]
-            for fut in as_completed(futures):
-                s, k, rows = fut.result()
-                results[s, k] = rows
-                bar.update(1)
-    bar.close()
-    rows = [row for key in todo for row in results[key]]
-    return pd.DataFrame(rows)
+        for item in todo:
+            on_done(*_work(item))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = {pool.submit(_work, item) for item in todo}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    on_done(*fut.result())
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+def _ray(todo, address, on_done):
+    try:
+        import ray
+    except ImportError as err:  # pragma: no cover - depends on the extra
+        raise RuntimeError("--executor ray needs Ray: pip install -e \".[ray]\"") from err
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False) if address else ray.init(include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(_work)
+    try:
+        pending = [remote.remote(item) for item in todo]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            on_done(*ray.get(ready[0]))
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def execute(todo: list[tuple[Unit, Scenario, dict]], store: Store | None = None, *, executor: str = "local",
+            workers: int = 1, address: str | None = None, progress: bool = True, desc: str = "") -> dict[Unit, list[dict]]:
+    """Run the units not yet in ``store``; write each as it finishes.
+
+    Returns the rows of the units run now, by unit (empty for skipped ones).
+    """
+    done = store.done() if store is not None else set()
+    remaining = [item for item in todo if item[0].key not in done]
+    results: dict[Unit, list[dict]] = {}
+    bar = tqdm(total=len(todo), initial=len(todo) - len(remaining), unit="unit", desc=desc, disable=not progress)
+
+    def on_done(unit: Unit, rows: list[dict]) -> None:
+        if store is not None:
+            store.write_unit(unit, rows)
+        else:
+            results[unit] = rows
+        bar.update(1)
+
+    if store is not None:
+        store.write_manifest(started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), units_total=len(todo), finished=None)
+    try:
+        if executor == "ray":
+            _ray(remaining, address, on_done)
+        elif executor == "local":
+            _local(remaining, max(1, min(workers, len(remaining) or 1, os.cpu_count() or 1)), on_done)
+        else:
+            raise ValueError(f"executor {executor!r} is invalid: 'local' or 'ray'")
+    finally:
+        bar.close()
+        if store is not None:
+            store.write_manifest()
+    if store is not None:
+        store.write_manifest(finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    return results
+
+
+def run_scenario(scenario: Scenario, seeds: int | None = None, workers: int = 1, progress: bool = True,
+                 executor: str = "local", address: str | None = None) -> pd.DataFrame:
+    """Run all units of a scenario in memory; one row per strategy x seed x step, in canonical order."""
+    todo = units_of("base", scenario, {}, seeds)
+    results = execute(todo, None, executor=executor, workers=workers, address=address, progress=progress, desc=scenario.name)
+    return pd.DataFrame([row for unit, _, _ in todo for row in results[unit]])

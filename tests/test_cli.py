@@ -20,7 +20,7 @@ def test_run_writes_results_summary_report_and_figure(tmp_path, capsys):
     path.write_text(tomli_w.dumps(data))
     out = tmp_path / "out"
     assert main(["run", str(path), "--out", str(out), "--seeds", "2", "--workers", "2", "--quiet"]) == 0
-    assert "simbench: 4 cells" in capsys.readouterr().out
+    assert "simbench: 4 units" in capsys.readouterr().out
 
     df = pd.read_parquet(out / "results.parquet")
     assert [c for c in df.columns if c in ISSUE_COLUMNS] == ISSUE_COLUMNS
@@ -39,8 +39,10 @@ def test_run_writes_results_summary_report_and_figure(tmp_path, capsys):
 
     report = (out / "report.md").read_text()
     assert "learning_curve.png" in report and "uniform" in report and "dapo" in report
-    png = (out / "learning_curve.png").read_bytes()
+    png = (out / "report" / "learning_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert (out / "report" / "learning_curve.svg").read_text().lstrip().startswith("<?xml")
+    assert (out / "report" / "index.html").exists() and (out / "manifest.json").exists()
 
 
 def test_run_uses_the_scenario_seeds_by_default(tmp_path):

@@ -1,0 +1,27 @@
+"""``simbench sweep SCENARIO.toml``: every cell of the scenario's [sweep] x strategy x seed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from simbench.commands.run import add_common, bad_seeds, command_line
+from simbench.paths import default_out_dir
+from simbench.study import run_study
+from simbench.sweep import load_sweep
+
+
+def add_parser(sub):
+    p = sub.add_parser("sweep", help="run a parameter sweep ([sweep] grid / zip) into a resumable store, with a report")
+    p.add_argument("scenario", help="scenario TOML file with a [sweep] table")
+    add_common(p)
+    return p
+
+
+def run(args) -> int:
+    if bad_seeds(args):
+        return 2
+    cells, study_hash = load_sweep(args.scenario)
+    out = Path(args.out) if args.out else default_out_dir(cells[0].scenario.name)
+    study_hash += f"-seeds{args.seeds}" if args.seeds else ""
+    run_study(cells, out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers, executor=args.executor,
+              address=args.address, force=args.force, progress=not args.quiet, command=command_line())
+    return 0
