@@ -8,6 +8,7 @@ import sys
 
 from simbench import __version__
 from simbench.config import ConfigError
+from simbench.store import StoreMismatch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except ConfigError as err:
+    except (ConfigError, StoreMismatch) as err:
         print(f"simbench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

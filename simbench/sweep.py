@@ -120,7 +120,10 @@ def expand(data: dict, source: str = "<memory>", base_dir: str = ".") -> tuple[l
             cell_data = copy.deepcopy(data)
             for key, value in params.items():
                 section = "grid" if key in g else "zip"
-                set_path(cell_data, key, value, f"sweep.{section}.{key}")
+                try:
+                    set_path(cell_data, key, value, f"sweep.{section}.{key}")
+                except ConfigError as err:
+                    raise err.in_file(source) from None
             try:
                 scenario = parse_scenario(cell_data, source, base_dir)
             except ConfigError as err:
