@@ -5,8 +5,9 @@
 2. Learner: start simulated training from the mixture fitted at appearance 1,
    run the log's own algorithm (uniform GRPO, n, batch, pool size), and choose
    the learner's parameters (log10 of lr_shared, lr_prompt, the shared-skill
-   loading's Gamma shape and the gradient-noise scale, which makes prompts drift
-   both ways) by Nelder-Mead on the squared error between observed
+   loading's Gamma shape, the scale of the idiosyncratic features (transfer
+   between prompts, positive or negative) and the gradient-noise scale, which
+   makes prompts drift both ways) by Nelder-Mead on the squared error between observed
    and simulated curves (mean pass rate, shares of all-correct and all-wrong
    groups) plus the per-appearance histogram of k, over the calibration
    appearances.  Every evaluation uses the same seeds (common random numbers).
@@ -26,9 +27,9 @@ from simbench.logs.simulate import LearnerParams, LogAlgorithm, curves, histogra
 
 CURVES = ("mean_pass", "all_correct", "all_wrong")
 # Fitted coordinates (log10) and their starting point.
-FIT_NAMES = ("lr_shared", "lr_prompt", "skill_shape", "grad_noise")
-FIT_START = (np.log10(0.005), np.log10(20.0), np.log10(1.0), np.log10(3.0))
-FIT_BOUNDS = ((-5.0, 0.0), (-1.0, 3.0), (-1.0, 1.5), (-1.0, 1.7))
+FIT_NAMES = ("lr_shared", "lr_prompt", "skill_shape", "idio_scale", "grad_noise")
+FIT_START = (np.log10(0.005), np.log10(20.0), np.log10(2.0), np.log10(0.5), np.log10(4.0))
+FIT_BOUNDS = ((-5.0, 0.0), (-1.0, 3.0), (-1.0, 1.5), (-2.0, 1.0), (-1.0, 1.7))
 
 
 def observed_curves(K: np.ndarray, N: np.ndarray, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -82,7 +83,7 @@ class Calibration:
 
 
 def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1),
-              base: LearnerParams | None = None, maxfev: int = 100, components: int = 2) -> Calibration:
+              base: LearnerParams | None = None, maxfev: int = 150, components: int = 2) -> Calibration:
     """Fit the learner so that simulated training reproduces appearances 1..``calib_appearances`` of the log."""
     t0 = time.perf_counter()
     base = base or LearnerParams()
@@ -105,7 +106,7 @@ def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearance
 
 def _simplex() -> np.ndarray:
     x0 = np.array(FIT_START)
-    steps = np.array([0.5, 0.5, 0.4, 0.4])  # a factor ~3 in each rate, ~2.5 in loading shape and noise
+    steps = np.array([0.5, 0.5, 0.4, 0.4, 0.4])  # a factor ~3 in each rate, ~2.5 in the feature scales and noise
     return np.vstack([x0] + [x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0))])
 
 
@@ -122,7 +123,7 @@ class Forecast:
 
 
 def forecast(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1),
-             eval_seeds=tuple(range(100, 108)), maxfev: int = 100) -> Forecast:
+             eval_seeds=tuple(range(100, 108)), maxfev: int = 150) -> Forecast:
     """Calibrate on 1..``calib_appearances``, simulate every appearance of the log with fresh seeds, score the rest.
 
     ``errors_end``: |simulated seed-mean - observed| at the last appearance;

@@ -50,7 +50,7 @@ def _table(df: pd.DataFrame) -> str:
 
 
 def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: Path, title: str, read_summary: str,
-             seeds=(0, 1), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "") -> dict:
+             seeds=(0, 1), eval_seeds=tuple(range(100, 108)), maxfev: int = 150, command: str = "") -> dict:
     """Fit, calibrate on everything and on 1..``calib``, and write ``validation.md``, figures, CSV and JSON into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
