@@ -61,3 +61,30 @@ def test_goodness_of_fit_of_the_shipped_log_at_appearance_1():
     gof = goodness_of_fit(mix, K[:, 0], N[:, 0])
     assert gof.observed.tolist() == [439, 151, 103, 91, 73, 76, 88, 96, 92]
     assert mix.share_all_wrong(8) == pytest.approx(439 / 1209, abs=0.02)
+
+
+def _forecast_shipped():
+    table, _ = bundled("one_shot_rlvr")
+    K, N = appearance_counts(table)
+    return forecast(K, N, LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 13)
+
+
+def test_forecast_runs_fast_and_predicts_the_all_wrong_share():
+    import time
+
+    t0 = time.perf_counter()
+    fc = _forecast_shipped()  # computed afresh: nothing is cached across tests
+    assert time.perf_counter() - t0 < 60
+    assert fc.calibration.calib_appearances == 13
+    assert fc.simulated["mean_pass"].shape == (8, 26)
+    assert fc.errors_end["all_wrong"] <= 0.03
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Measured (see docs/replay.md): calibrating on appearances 1-13 predicts appearance 26 with |error| about 0.05 in "
+    "the mean pass rate and in the all-correct share (all-wrong about 0.02): the logistic learner's growth is convex "
+    "in appearances while the real run's is concave. strict: this fails loudly once the simulator does meet 0.03."))
+def test_forecast_meets_the_003_requirement_on_the_shipped_log():
+    fc = _forecast_shipped()
+    for curve in ("mean_pass", "all_correct", "all_wrong"):
+        assert fc.errors_end[curve] <= 0.03, (curve, fc.errors_end)
