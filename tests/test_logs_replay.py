@@ -96,3 +96,29 @@ def test_token_budget_needs_token_counts():
                                 budget=BudgetSpec(unit="tokens", per_step=100.0))
     with pytest.raises(ConfigError, match="token counts"):
         ReplayCell(sc, 0, 0, index)
+
+
+def test_replay_cli_on_a_verl_dump(tmp_path):
+    import json
+
+    from simbench.cli import main
+
+    rng = np.random.default_rng(0)
+    d = tmp_path / "rollouts"
+    d.mkdir()
+    for s in (1, 2):
+        lines = [json.dumps({"input": f"q{p}", "output": "w" * int(rng.integers(4, 400)), "score": float(rng.random() < 0.4),
+                             "data_source": "math" if p % 2 else "code", "step": s}) for p in range(6) for _ in range(4)]
+        rng.shuffle(lines)
+        (d / f"{s}.jsonl").write_text("\n".join(lines) + "\n")
+    (d / "2.jsonl").write_text((d / "2.jsonl").read_text() + "{oops\n")
+    out = tmp_path / "out"
+    assert main(["replay", str(d), "--format", "verl", "--n", "4", "--allocator", "uniform:n=4", "--out", str(out)]) == 2
+    assert main(["replay", str(d), "--format", "verl", "--n", "4", "--skip-bad-lines", "--allocator", "uniform:n=4",
+                 "--allocator", "uniform:n=6", "--out", str(out), "--seeds", "2"]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["samples"].tolist() == [48, 48]
+    assert summary["truncated_share"].tolist() == [0.0, 1.0]
+    assert (out / "report.md").read_text().count("1 bad lines skipped") == 1
+    res = pd.read_parquet(out / "results.parquet")
+    assert res["train_pass"].isna().all()

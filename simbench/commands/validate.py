@@ -21,7 +21,7 @@ def add_parser(sub):
     p.add_argument("--batch", type=int, default=128, help="prompts per step of the logged run (default 128)")
     p.add_argument("--calib", type=int, help="calibrate on appearances 1..CALIB, forecast the rest (default: half)")
     p.add_argument("--seeds", type=int, default=8, help="seeds of the simulated curves (default 8)")
-    p.add_argument("--maxfev", type=int, default=150, help="Nelder-Mead evaluations per calibration (default 150)")
+    p.add_argument("--maxfev", type=int, default=100, help="Nelder-Mead evaluations per calibration after the grid (default 100)")
     p.add_argument("--out", help="output directory (default: reports/validate-<log name>/)")
     return p
 

@@ -30,6 +30,9 @@ CURVES = ("mean_pass", "all_correct", "all_wrong")
 FIT_NAMES = ("lr_shared", "lr_prompt", "skill_shape", "idio_scale", "grad_noise")
 FIT_START = (np.log10(0.005), np.log10(20.0), np.log10(2.0), np.log10(0.5), np.log10(4.0))
 FIT_BOUNDS = ((-5.0, 0.0), (-1.0, 3.0), (-1.0, 1.5), (-2.0, 1.0), (-1.0, 1.7))
+# The coarse grid (log10) searched before Nelder-Mead; the other coordinates stay at FIT_START.
+GRID = {"lr_shared": np.log10([0.003, 0.01, 0.03]), "lr_prompt": np.log10([3.0, 6.0, 12.0, 24.0]),
+        "grad_noise": np.log10([4.0, 8.0, 16.0, 32.0])}
 
 
 def observed_curves(K: np.ndarray, N: np.ndarray, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -51,9 +54,10 @@ def fit_populations(K: np.ndarray, N: np.ndarray, components: int = 2) -> list[d
     return out
 
 
-def simulate_curves(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seeds) -> dict:
-    """Per seed and appearance: histograms and the three curves, shape (seeds, T)."""
-    Hs = np.stack([histograms(*simulate_counts(init, params, algo, appearances, s), algo.n) for s in seeds])
+def simulate_curves(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seeds,
+                    first=None) -> dict:
+    """Per seed and appearance: histograms and the three curves, shape (seeds, T); ``first``: see ``simulate_counts``."""
+    Hs = np.stack([histograms(*simulate_counts(init, params, algo, appearances, s, first), algo.n) for s in seeds])
     return {"H": Hs, **{c: np.stack([curves(H)[c] for H in Hs]) for c in CURVES}}
 
 
@@ -80,32 +84,42 @@ class Calibration:
     evaluations: int
     seconds: float
     trace: list = field(default_factory=list)
+    first: tuple | None = None  # (k, n) at appearance 1 when initial pass rates are drawn from per-prompt posteriors
 
 
-def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1),
-              base: LearnerParams | None = None, maxfev: int = 150, components: int = 2) -> Calibration:
-    """Fit the learner so that simulated training reproduces appearances 1..``calib_appearances`` of the log."""
+def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1, 2, 3),
+              base: LearnerParams | None = None, maxfev: int = 100, components: int = 2,
+              empirical_bayes: bool = True) -> Calibration:
+    """Fit the learner so that simulated training reproduces appearances 1..``calib_appearances`` of the log.
+
+    ``empirical_bayes``: draw each simulated prompt's initial pass rate from its posterior
+    given its count at appearance 1 (else from the fitted mixture itself).
+    """
     t0 = time.perf_counter()
     base = base or LearnerParams()
     T = calib_appearances
     H_obs, obs = observed_curves(K[:, :T], N[:, :T], algo.n)
     have = N[:, 0] > 0
     init = fit_mixture(K[have, 0], N[have, 0], components)
+    first = (K[:, 0], N[:, 0]) if empirical_bayes and have.all() else None
     trace = []
 
     def objective(x):
-        sim = simulate_curves(init, _params(x, base), algo, T, seeds)
+        sim = simulate_curves(init, _params(x, base), algo, T, seeds, first)
         f = loss(sim, H_obs, obs, T)
         trace.append((*np.round(10 ** np.asarray(x), 6), f))
         return f
 
-    res = optimize.minimize(objective, np.array(FIT_START), method="Nelder-Mead",
-                            options={"maxfev": maxfev, "xatol": 0.02, "fatol": 1e-7, "initial_simplex": _simplex()})
-    return Calibration(init, _params(res.x, base), algo, T, float(res.fun), len(trace), time.perf_counter() - t0, trace)
+    # coarse grid over the rates and the noise (the objective is multimodal), then Nelder-Mead from the best point
+    grid = [np.array([a, b, FIT_START[2], FIT_START[3], c]) for a in GRID["lr_shared"] for b in GRID["lr_prompt"]
+            for c in GRID["grad_noise"]]
+    start = min(grid, key=objective)
+    res = optimize.minimize(objective, start, method="Nelder-Mead",
+                            options={"maxfev": maxfev, "xatol": 0.02, "fatol": 1e-7, "initial_simplex": _simplex(start)})
+    return Calibration(init, _params(res.x, base), algo, T, float(res.fun), len(trace), time.perf_counter() - t0, trace, first)
 
 
-def _simplex() -> np.ndarray:
-    x0 = np.array(FIT_START)
+def _simplex(x0: np.ndarray) -> np.ndarray:
     steps = np.array([0.5, 0.5, 0.4, 0.4, 0.4])  # a factor ~3 in each rate, ~2.5 in the feature scales and noise
     return np.vstack([x0] + [x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0))])
 
@@ -122,8 +136,8 @@ class Forecast:
     errors_mean: dict
 
 
-def forecast(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1),
-             eval_seeds=tuple(range(100, 108)), maxfev: int = 150) -> Forecast:
+def forecast(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1, 2, 3),
+             eval_seeds=tuple(range(100, 108)), maxfev: int = 100) -> Forecast:
     """Calibrate on 1..``calib_appearances``, simulate every appearance of the log with fresh seeds, score the rest.
 
     ``errors_end``: |simulated seed-mean - observed| at the last appearance;
@@ -132,7 +146,7 @@ def forecast(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances
     T = K.shape[1]
     cal = calibrate(K, N, algo, calib_appearances, seeds, maxfev=maxfev)
     H_obs, obs = observed_curves(K, N, algo.n)
-    sim = simulate_curves(cal.init, cal.params, algo, T, eval_seeds)
+    sim = simulate_curves(cal.init, cal.params, algo, T, eval_seeds, cal.first)
     held = slice(calib_appearances, T)
     err = {c: np.abs(sim[c].mean(0) - obs[c]) for c in CURVES}
     return Forecast(cal, {"H": H_obs, **obs}, sim, {c: float(err[c][-1]) for c in CURVES},

@@ -70,6 +70,19 @@ class PopulationFit:
         """E[1 - (1 - p)^k]: the population's pass@k."""
         return 1.0 - self.share_all_wrong(k)
 
+    def posterior_sample(self, rng: np.random.Generator, k: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """One pass rate per group drawn from its posterior given k of n (empirical Bayes).
+
+        The component is drawn with probability proportional to w_c P(k | a_c, b_c),
+        then p ~ Beta(a_c + k, b_c + n - k).
+        """
+        k, n = np.asarray(k, float), np.asarray(n, float)
+        logr = np.stack([np.log(w) + _log_pmf(k, n, a, b) for w, a, b in zip(self.weights, self.alphas, self.betas)], 1)
+        r = np.exp(logr - logsumexp(logr, axis=1, keepdims=True))
+        comp = (rng.random(len(k))[:, None] > np.cumsum(r, axis=1)).sum(1).clip(0, len(self.weights) - 1)
+        a, b = np.asarray(self.alphas)[comp], np.asarray(self.betas)[comp]
+        return rng.beta(a + k, b + n - k)
+
     def to_pass_rate_spec(self) -> PassRateSpec:
         """The scenario law (``kind = beta`` or ``beta_mixture``) with these parameters."""
         if len(self.weights) == 1:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.engine import Cell
-from simbench.learner import LearnerSpec
+from simbench.learner import LearnerSpec, logit
 from simbench.logs.population_fit import PopulationFit
 from simbench.population import FeatureSpec, PopulationSpec
 from simbench.scenario import EngineSpec, Scenario, StrategySpec
@@ -69,10 +69,17 @@ def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorith
 
 
 class RecordingCell(Cell):
-    """A cell that stores each prompt's correct count at each of its appearances (up to ``appearances``)."""
+    """A cell that stores each prompt's correct count at each of its appearances (up to ``appearances``).
 
-    def __init__(self, scenario: Scenario, appearances: int):
+    With ``p0``, the train prompts' initial pass rates are set to it (prompt i of the
+    simulation stands for prompt i of the log).
+    """
+
+    def __init__(self, scenario: Scenario, appearances: int, p0: np.ndarray | None = None):
         super().__init__(scenario, 0, 0)
+        if p0 is not None:
+            self.learner.train.p0[:] = p0
+            self.learner.b_train = logit(self.learner.train.p0)
         self.appearances = appearances
         self.seen = np.zeros(self.info.n_prompts, np.int64)
         self.K = np.full((self.info.n_prompts, appearances), -1, np.int64)
@@ -96,9 +103,18 @@ class RecordingCell(Cell):
         return self.K, self.N
 
 
-def simulate_counts(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int = 0):
-    """(K, N) prompts x appearances of a simulated run (see the module docstring)."""
-    cell = RecordingCell(build_scenario(init, params, algo, appearances, seed), appearances)
+def simulate_counts(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int = 0,
+                    first: tuple[np.ndarray, np.ndarray] | None = None):
+    """(K, N) prompts x appearances of a simulated run (see the module docstring).
+
+    ``first`` = (k, n) of each prompt's first logged appearance: initial pass rates are
+    then drawn from each prompt's posterior under ``init`` (empirical Bayes) instead of
+    from ``init`` itself, so that the simulated prompts match the log's from the start.
+    """
+    p0 = None
+    if first is not None:
+        p0 = init.posterior_sample(np.random.default_rng([0xB0, seed]), *first)
+    cell = RecordingCell(build_scenario(init, params, algo, appearances, seed), appearances, p0)
     return cell.run_until_done()
 
 

@@ -50,7 +50,7 @@ def _table(df: pd.DataFrame) -> str:
 
 
 def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: Path, title: str, read_summary: str,
-             seeds=(0, 1), eval_seeds=tuple(range(100, 108)), maxfev: int = 150, command: str = "") -> dict:
+             seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "") -> dict:
     """Fit, calibrate on everything and on 1..``calib``, and write ``validation.md``, figures, CSV and JSON into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
@@ -62,7 +62,7 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
     } for p in pops])
     pop_rows.to_csv(out / "population_fits.csv", index=False)
     full = calibrate(K, N, algo, T, seeds, maxfev=maxfev)
-    sim_full = simulate_curves(full.init, full.params, algo, T, eval_seeds)
+    sim_full = simulate_curves(full.init, full.params, algo, T, eval_seeds, full.first)
     fc: Forecast = forecast(K, N, algo, calib, seeds, eval_seeds, maxfev)
     H_obs, obs = observed_curves(K, N, algo.n)
     fig = curves_figure(obs, {"calibrated on all": sim_full, f"calibrated on 1-{calib}": fc.simulated}, calib,
