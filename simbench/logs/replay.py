@@ -44,9 +44,9 @@ class LogIndex:
         self.size = np.diff(np.append(self.start, len(t))).astype(np.int64)
         self.step = keys[self.start, 0]
         self.prompt = keys[self.start, 1]
-        self.group_of = {(int(s), int(p)): g for g, (s, p) in enumerate(zip(self.step, self.prompt))}
         self.steps = np.unique(self.step)
         self.n_prompts = int(table["prompt_id"].max()) + 1 if len(table) else 0
+        self.key = self.step * max(self.n_prompts, 1) + self.prompt  # sorted: groups are in (step, prompt) order
         gp = table.drop_duplicates("prompt_id").set_index("prompt_id")["group"]
         self.group_names = tuple(sorted(gp.unique()))
         self.prompt_group = np.zeros(self.n_prompts, np.int32)
@@ -55,6 +55,14 @@ class LogIndex:
 
     def __len__(self) -> int:
         return len(self.start)
+
+    def groups_of(self, steps: np.ndarray, prompts: np.ndarray) -> np.ndarray:
+        """Group index of each (log step, prompt) pair; every pair must be in the log."""
+        key = np.asarray(steps, np.int64) * max(self.n_prompts, 1) + np.asarray(prompts, np.int64)
+        g = np.searchsorted(self.key, key)
+        if len(key) and (g.max() >= len(self.key) or (self.key[g] != key).any()):
+            raise KeyError("a slot's (step, prompt) is not in the log")
+        return g.astype(np.int64)
 
 
 @jit
@@ -160,8 +168,7 @@ class ReplayCell(Cell):
             self._reset_step_counts()
             self.step_no = step
         ix = self.index
-        steps = self.selector.slot_steps
-        gidx = np.array([ix.group_of[(int(s), int(p))] for s, p in zip(steps, prompts)], np.int64)
+        gidx = ix.groups_of(self.selector.slot_steps, prompts)
         left = ix.size[gidx] - self.served[gidx]
         asked = n > 0
         self.requested += int(n.sum())
