@@ -199,3 +199,34 @@ def test_table_missing_column_names_file_and_line(tmp_path):
     path.write_text("step,prompt,reward\n1,a,1\n1,a,\n")
     with pytest.raises(LogError, match=r"t.csv:3: missing field 'reward'"):
         read_table(path)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(col=st.sampled_from(["step", "prompt", "reward"]), where=st.integers(0, 11),
+       bad=st.sampled_from(["", "x", "1.5", "-3", "inf", "nan"]), skip=st.booleans())
+def test_malformed_csv_cells_give_a_clear_error_or_are_counted(tmp_path_factory, col, where, bad, skip):
+    folder = tmp_path_factory.mktemp("csv")
+    log = tiny_log(5, steps=1, prompts=3, n=4)[["step", "prompt", "reward"]].astype(object)
+    i = where % len(log)
+    log.loc[i, col] = bad
+    path = folder / "t.csv"
+    log.to_csv(path, index=False)
+    continuous_reward = col == "reward" and bad in ("1.5", "-3")  # a valid (continuous) reward: no error
+    renamed_prompt = col == "prompt" and bad != ""  # a valid new prompt: two groups of the wrong size
+    if continuous_reward:
+        table, rep = read_table(path, skip_bad_lines=skip)
+        assert rep.records == len(log) and rep.bad_lines == 0
+    elif not skip:
+        with pytest.raises(LogError) as info:
+            read_table(path)
+        msg = str(info.value)
+        assert "t.csv" in msg and re.search(r"\d", msg)
+        if renamed_prompt:
+            assert "inconsistent size" in msg
+        else:
+            assert f"t.csv:{i + 2}:" in msg, msg  # the exact line (line 1 is the header)
+    else:
+        table, rep = read_table(path, skip_bad_lines=True)
+        assert rep.records + rep.bad_lines == len(log)  # nothing silently dropped
+        # the bad line, then the rest of its group, now of the wrong size (3 of 4), are counted
+        assert rep.bad_lines == 4
