@@ -1,0 +1,101 @@
+"""``simbench replay LOG --format verl|trl|history|table``: allocators against a real log's outcomes."""
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+from simbench.config import ConfigError
+from simbench.logs import FORMATS, bundled, read_log
+from simbench.logs.replay_run import replay_scenario, run_replay, summarise_replay, write_replay_report
+from simbench.scenario import BudgetSpec, StrategySpec, load_scenario
+
+
+def add_log_arguments(p) -> None:
+    """Arguments shared by ``replay`` and ``validate``: the log and how to read it."""
+    p.add_argument("log", help="log file or directory, or 'bundled:one_shot_rlvr' for the shipped log")
+    p.add_argument("--format", choices=FORMATS, default="history", help="log format (default: history)")
+    p.add_argument("--n", type=int, help="samples per group (history: required unless bundled; others: expected size)")
+    p.add_argument("--variable-groups", action="store_true", help="allow groups of different sizes")
+    p.add_argument("--reward-field", help="verl: reward field (default 'score'); trl: reward column")
+    p.add_argument("--tokens-field", help="verl/trl: field with the response's token count (default: estimate chars/4)")
+    p.add_argument("--columns", help="table: mapping canon=file_column,... (canon: step,prompt,reward,group,sample,tokens)")
+    p.add_argument("--threshold", type=float, default=0.5, help="reward >= threshold counts as a pass (default 0.5)")
+    p.add_argument("--skip-bad-lines", action="store_true", help="count and report bad lines instead of stopping")
+
+
+def load_log(args):
+    """Read the log named on the command line; return (table, report)."""
+    if args.log.startswith("bundled:"):
+        return bundled(args.log.split(":", 1)[1])
+    opts = {"skip_bad_lines": args.skip_bad_lines}
+    if args.format == "history":
+        if args.n is None:
+            raise ConfigError("--n", None, "the number of samples per group of a history log (e.g. --n 8)")
+        opts["n"] = args.n
+    else:
+        opts.update(threshold=args.threshold, expect_n=args.n, variable_groups=args.variable_groups)
+    if args.format == "verl":
+        opts.update(reward_field=args.reward_field or "score", tokens_field=args.tokens_field)
+    elif args.format == "trl":
+        opts.update(reward_column=args.reward_field, tokens_column=args.tokens_field)
+    elif args.format == "table" and args.columns:
+        try:
+            opts["columns"] = dict(kv.split("=", 1) for kv in args.columns.split(","))
+        except ValueError:
+            raise ConfigError("--columns", args.columns, "canon=column pairs separated by commas") from None
+    return read_log(args.log, args.format, **opts)
+
+
+def parse_allocator(text: str) -> dict:
+    """``kind`` or ``kind:key=value,key=value`` (values in TOML syntax) -> a role table."""
+    kind, _, rest = text.partition(":")
+    spec = {"kind": kind}
+    for item in filter(None, rest.split(",")):
+        try:
+            spec.update(tomllib.loads(item))
+        except tomllib.TOMLDecodeError:
+            raise ConfigError("--allocator", text, "kind:key=value,... with TOML values, e.g. dapo:n=8") from None
+    return spec
+
+
+def add_parser(sub):
+    p = sub.add_parser("replay", help="run allocators against a real rollout log's outcomes")
+    add_log_arguments(p)
+    p.add_argument("--allocator", action="append", help="allocator kind[:key=value,...] (repeat; default: uniform:n=8 and dapo:n=8)")
+    p.add_argument("--scenario", help="take strategies and budget from this scenario TOML instead")
+    p.add_argument("--batch", type=int, help="prompts per replay step (default: median prompts per log step)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds (prompt and sample orders), default 3")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--step-budget", type=float, help="samples per step (default: unlimited)")
+    p.add_argument("--out", help="output directory (default: reports/replay-<log name>/)")
+    return p
+
+
+def run(args) -> int:
+    t0 = time.perf_counter()
+    table, report = load_log(args)
+    print(f"simbench: read {report.summary()}")
+    if args.scenario:
+        sc = load_scenario(args.scenario)
+        strategies, budget = sc.strategies, sc.budget
+    else:
+        texts = args.allocator or ["uniform:n=8", "dapo:n=8,on_exhausted=\"train\""]
+        strategies = [StrategySpec(allocator=parse_allocator(a), name=a.replace('"', "")) for a in texts]
+        budget = BudgetSpec(per_step=args.step_budget) if args.step_budget else BudgetSpec()
+    if args.seeds < 1:
+        raise ConfigError("--seeds", args.seeds, "an integer >= 1")
+    name = "replay-" + Path(args.log.split(":")[-1]).stem
+    scenario, index = replay_scenario(table, strategies, args.batch, args.seeds, args.seed, budget, name)
+    df = run_replay(scenario, index)
+    summary = summarise_replay(df)
+    out = Path(args.out) if args.out else Path("reports") / name
+    command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
+    write_replay_report(df, summary, out, name, report.summary(), command)
+    for _, r in summary.iterrows():
+        print(f"  {r['allocator']}: {r['samples']:.0f} samples, mixed groups {r['mixed_share']:.3f}, "
+              f"effective ratio {r['effective_ratio']:.3f}, requests truncated {r['truncated_share']:.3f}")
+    print(f"simbench: replayed {len(df)} rows in {time.perf_counter() - t0:.1f} s -> {out}/")
+    return 0

@@ -1,0 +1,53 @@
+"""``simbench validate LOG``: fit the simulator to a real log and check it by forecasting the log's later part."""
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from simbench.commands.replay import add_log_arguments, load_log
+from simbench.config import ConfigError
+from simbench.logs import appearance_counts
+from simbench.logs.simulate import LogAlgorithm
+from simbench.logs.validation import validate
+
+
+def add_parser(sub):
+    p = sub.add_parser("validate", help="calibrate the simulator to a real log and write a validation report")
+    add_log_arguments(p)
+    p.add_argument("--batch", type=int, default=128, help="prompts per step of the logged run (default 128)")
+    p.add_argument("--calib", type=int, help="calibrate on appearances 1..CALIB, forecast the rest (default: half)")
+    p.add_argument("--seeds", type=int, default=8, help="seeds of the simulated curves (default 8)")
+    p.add_argument("--maxfev", type=int, default=100, help="Nelder-Mead evaluations per calibration after the grid (default 100)")
+    p.add_argument("--out", help="output directory (default: reports/validate-<log name>/)")
+    return p
+
+
+def run(args) -> int:
+    t0 = time.perf_counter()
+    table, report = load_log(args)
+    print(f"simbench: read {report.summary()}")
+    K, N = appearance_counts(table)
+    n = int(np.bincount(N[N > 0]).argmax())
+    T = K.shape[1]
+    calib = args.calib or T // 2
+    if not 1 <= calib < T:
+        raise ConfigError("--calib", calib, f"an integer in [1, {T - 1}] (the log has {T} appearances)")
+    if args.seeds < 1:
+        raise ConfigError("--seeds", args.seeds, "an integer >= 1")
+    algo = LogAlgorithm(n=n, batch=args.batch, prompts=K.shape[0])
+    name = "validate-" + Path(args.log.split(":")[-1]).stem
+    out = Path(args.out) if args.out else Path("reports") / name
+    command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["validate"] else ""
+    res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=tuple(range(100, 100 + args.seeds)),
+                   maxfev=args.maxfev, command=command)
+    e = res["forecast_errors_end"]
+    m = res["forecast_errors_max"]
+    print(f"  forecast of appearances {calib + 1}-{T} from 1-{calib}: |error| at the end: mean pass {e['mean_pass']:.4f}, "
+          f"all-correct {e['all_correct']:.4f}, all-wrong {e['all_wrong']:.4f}; max over held-out: "
+          f"{m['mean_pass']:.4f}, {m['all_correct']:.4f}, {m['all_wrong']:.4f}")
+    print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/validation.md")
+    return 0

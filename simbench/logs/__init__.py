@@ -1,0 +1,31 @@
+"""Real rollout logs: readers into one canonical table, replay, and calibration of the simulator."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from simbench.logs.readers import FORMATS, read_history, read_log, read_table, read_trl, read_verl
+from simbench.logs.table import COLUMNS, LogError, ReadReport, appearance_counts, estimate_tokens, group_counts
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# name -> (file, format, reader options) of each log shipped with the package
+BUNDLED = {"one_shot_rlvr": ("acc_first26.json", "history", {"n": 8})}
+
+
+def bundled(name: str = "one_shot_rlvr", path_only: bool = False):
+    """A log shipped with simbench: its (table, report), or its path with ``path_only``.
+
+    ``one_shot_rlvr``: per-prompt accuracy of 1,209 DSR-sub prompts over their first 26
+    appearances in a verl GRPO run of Qwen2.5-Math-1.5B (n = 8); see its SOURCE.md.
+    """
+    if name not in BUNDLED:
+        raise LogError(name, "bundled log", "unknown bundled log", name, f"one of {sorted(BUNDLED)}")
+    file, fmt, opts = BUNDLED[name]
+    path = DATA_DIR / name / file
+    if path_only:
+        return path
+    return read_log(path, fmt, **opts)
+
+
+__all__ = ["FORMATS", "COLUMNS", "LogError", "ReadReport", "read_log", "read_verl", "read_trl", "read_history",
+           "read_table", "appearance_counts", "group_counts", "estimate_tokens", "bundled", "DATA_DIR", "BUNDLED"]

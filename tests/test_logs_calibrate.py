@@ -1,0 +1,100 @@
+"""Population fits (beta-binomial MLE), paper statistics, and the forecast check on the shipped log."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simbench.logs import appearance_counts, bundled
+from simbench.logs.calibrate import forecast
+from simbench.logs.population_fit import PopulationFit, fit_beta, fit_mixture, goodness_of_fit, paper_statistics
+from simbench.logs.simulate import LogAlgorithm
+
+
+@pytest.mark.parametrize("a,b,seed", [(0.35, 0.7, 0), (2.0, 3.0, 1), (0.8, 0.3, 2)])
+def test_beta_mle_recovers_known_parameters(a, b, seed):
+    rng = np.random.default_rng(seed)
+    n = np.full(3000, 8)
+    k = rng.binomial(n, rng.beta(a, b, len(n)))
+    fit, se = fit_beta(k, n)
+    # within 3.5 asymptotic standard errors (in log space) of the truth
+    assert abs(np.log(fit.alphas[0]) - np.log(a)) < 3.5 * se[0]
+    assert abs(np.log(fit.betas[0]) - np.log(b)) < 3.5 * se[1]
+    assert 0 < se[0] < 0.5 and 0 < se[1] < 0.5
+
+
+def test_mixture_is_at_least_as_likely_as_one_beta_and_fits_a_mixture():
+    rng = np.random.default_rng(7)
+    size = 4000
+    comp = rng.random(size) < 0.3
+    p = np.where(comp, rng.beta(20, 4, size), rng.beta(0.3, 1.5, size))
+    n = np.full(size, 8)
+    k = rng.binomial(n, p)
+    one, _ = fit_beta(k, n)
+    two = fit_mixture(k, n)
+    assert two.loglik >= one.loglik - 1e-6
+    assert two.weights[1] == pytest.approx(0.3, abs=0.06)
+    gof = goodness_of_fit(two, k, n)
+    assert gof.observed.sum() == size and gof.expected.sum() == pytest.approx(size)
+    assert gof.p_value > 1e-3  # the true model family is not rejected
+
+
+def test_paper_statistics_match_monte_carlo():
+    fit = PopulationFit((0.7, 0.3), (0.3, 5.0), (1.2, 1.0), 0.0, 0)
+    rng = np.random.default_rng(0)
+    m = 200_000
+    comp = rng.random(m) < 0.3
+    p = np.where(comp, rng.beta(5.0, 1.0, m), rng.beta(0.3, 1.2, m))
+    stats = paper_statistics(fit)
+    for n in (4, 16, 256):
+        for name, x in ((f"all_correct_n{n}", p ** n), (f"all_wrong_n{n}", (1 - p) ** n)):
+            se = x.std() / np.sqrt(m)
+            assert abs(stats[name] - x.mean()) < 4 * se + 1e-12, name
+    passk = [stats[f"pass_at_{k}"] for k in (1, 2, 4, 8, 16, 32, 64, 128, 256)]
+    assert passk[0] == pytest.approx(fit.mean())
+    assert all(np.diff(passk) > 0)
+
+
+def test_goodness_of_fit_of_the_shipped_log_at_appearance_1():
+    table, _ = bundled("one_shot_rlvr")
+    K, N = appearance_counts(table)
+    mix = fit_mixture(K[:, 0], N[:, 0])
+    gof = goodness_of_fit(mix, K[:, 0], N[:, 0])
+    assert gof.observed.tolist() == [439, 151, 103, 91, 73, 76, 88, 96, 92]
+    assert mix.share_all_wrong(8) == pytest.approx(439 / 1209, abs=0.02)
+
+
+def _forecast_shipped():
+    table, _ = bundled("one_shot_rlvr")
+    K, N = appearance_counts(table)
+    return forecast(K, N, LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 13)
+
+
+def test_forecast_runs_fast_and_predicts_the_all_wrong_share():
+    import time
+
+    t0 = time.perf_counter()
+    fc = _forecast_shipped()  # computed afresh: nothing is cached across tests
+    assert time.perf_counter() - t0 < 60
+    assert fc.calibration.calib_appearances == 13
+    assert fc.simulated["mean_pass"].shape == (8, 26)
+    assert fc.errors_end["all_wrong"] <= 0.03
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Measured (see docs/replay.md): calibrating on appearances 1-13 predicts appearance 26 with |error| 0.047 in "
+    "the mean pass rate and 0.048 in the all-correct share (all-wrong 0.009): the logistic learner's growth is convex "
+    "in appearances while the real run's is concave. strict: this fails loudly once the simulator does meet 0.03."))
+def test_forecast_meets_the_003_requirement_on_the_shipped_log():
+    fc = _forecast_shipped()
+    for curve in ("mean_pass", "all_correct", "all_wrong"):
+        assert fc.errors_end[curve] <= 0.03, (curve, fc.errors_end)
+
+
+def test_posterior_sample_is_the_conjugate_posterior():
+    fit = PopulationFit((1.0,), (0.5,), (1.5,), 0.0, 0)
+    rng = np.random.default_rng(3)
+    m = 100_000
+    for k in (0, 3, 8):
+        p = fit.posterior_sample(rng, np.full(m, k), np.full(m, 8))
+        want = (0.5 + k) / (0.5 + 1.5 + 8)
+        assert abs(p.mean() - want) < 4 * p.std() / np.sqrt(m)
