@@ -13,7 +13,8 @@ import pandas as pd  # noqa: E402
 
 from simbench.logs.replay import LogIndex, ReplayCell  # noqa: E402
 from simbench.population import PopulationSpec  # noqa: E402
-from simbench.report import STYLES, _fmt_table, band_on_grid  # noqa: E402
+from simbench.report.figures import STYLES, band_on_grid  # noqa: E402
+from simbench.report.tables import format_table  # noqa: E402
 from simbench.results import mean_ci, write_results  # noqa: E402
 from simbench.scenario import BudgetSpec, EngineSpec, Scenario, StrategySpec  # noqa: E402
 
@@ -104,7 +105,7 @@ def write_replay_report(df: pd.DataFrame, summary: pd.DataFrame, out: Path, titl
             "non-zero advantage; `truncated_share`: share of (slot, wave) requests the log could not fully serve "
             "(shortfall in samples: `shortfall`). Means with 95% Student-t intervals over seeds "
             "(seeds change the prompt order and the order samples are served in).", "",
-            _fmt_table(summary), ""]
+            format_table(summary), ""]
     path = out / "report.md"
     path.write_text("\n".join(text))
     return path
