@@ -27,6 +27,9 @@ class LearnerSpec:
     lr_shared, lr_prompt : SGD learning rates of phi and of u.
     ref_len : tokens at which a response's gradient-noise variance equals noise_i^2.
     extra_dims : parameter coordinates unrelated to correctness, counted in gradient norms.
+    kl_coef : strength of the pull back to the reference policy (phi = 0, u = 0), as the KL
+        loss of verl's actor: each step adds -kl_coef * (phi, u) to the gradient, which gives
+        learning diminishing returns (0: no pull).
     pass_at_k : k values of the test pass@k reported each step.
     """
 
@@ -34,6 +37,7 @@ class LearnerSpec:
     lr_prompt: float = 4.0
     ref_len: float = 600.0
     extra_dims: int = 0
+    kl_coef: float = 0.0
     pass_at_k: tuple[int, ...] = (1, 8, 32)
 
     def check(self) -> None:
@@ -41,6 +45,7 @@ class LearnerSpec:
         require(self.lr_prompt >= 0, "lr_prompt", self.lr_prompt, "a non-negative number")
         require(self.ref_len > 0, "ref_len", self.ref_len, "a positive number (tokens)")
         require(self.extra_dims >= 0, "extra_dims", self.extra_dims, "an integer >= 0")
+        require(self.kl_coef >= 0, "kl_coef", self.kl_coef, "a non-negative number")
         require(all(k >= 1 for k in self.pass_at_k), "pass_at_k", self.pass_at_k, "integers >= 1")
 
 
@@ -104,6 +109,12 @@ class LogisticPolicy:
 
         Returns the norm of the parameter change.
         """
+        if self.spec.kl_coef > 0:
+            # gradient of the KL-to-reference penalty (kl/2)|theta - 0|^2, on every parameter
+            # (on u only for the step's prompts: the KL term is computed on the batch's responses)
+            self.phi *= max(0.0, 1.0 - self.spec.lr_shared * self.spec.kl_coef)
+            seen = np.unique(prompts)
+            self.u[seen] *= max(0.0, 1.0 - self.spec.lr_prompt * self.spec.kl_coef)
         if n_kept == 0:
             return 0.0
         p = self.pass_rate(prompts)

@@ -157,3 +157,20 @@ def test_no_kept_samples_means_no_update():
     e = np.empty(0)
     assert pol.update(np.random.default_rng(0), np.arange(4), e.astype(np.int64), e.astype(np.int8), e.astype(np.int32), e, 0) == 0.0
     assert not pol.phi.any() and not pol.u.any()
+
+
+def test_kl_pull_shrinks_phi_and_the_step_prompts_u_towards_the_reference():
+    from simbench.learner import LearnerSpec, LogisticPolicy
+    from simbench.population import PopulationSpec, make_population
+
+    train, test = make_population(PopulationSpec(train_prompts=20, test_prompts=5), 1)
+    pol = LogisticPolicy(LearnerSpec(lr_shared=0.1, lr_prompt=2.0, kl_coef=0.05), train, test)
+    pol.phi[:] = 1.0
+    pol.u[:] = 1.0
+    prompts = np.array([3, 7, 7], np.int64)
+    empty = np.empty(0, np.int64)
+    pol.update(np.random.default_rng(0), prompts, empty, empty.astype(np.int8), empty.astype(np.int32), np.empty(0), 0)
+    np.testing.assert_allclose(pol.phi, 1.0 - 0.1 * 0.05)
+    np.testing.assert_allclose(pol.u[[3, 7]], 1.0 - 2.0 * 0.05)  # once per prompt, even if it fills two slots
+    others = np.setdiff1d(np.arange(20), [3, 7])
+    np.testing.assert_array_equal(pol.u[others], 1.0)

@@ -43,6 +43,7 @@ class LearnerParams:
     idio_scale: float = 0.25
     dim: int = 16
     grad_noise: float = 1.0
+    kl_coef: float = 0.0
 
 
 class _FixedSeedScenario(Scenario):
@@ -62,7 +63,7 @@ def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorith
     )
     sc = _FixedSeedScenario(
         name="calibration", strategies=(StrategySpec(allocator={"kind": "uniform", "n": algo.n}),), seed=seed, seeds=1,
-        population=pop, learner=LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, pass_at_k=(1,)),
+        population=pop, learner=LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, kl_coef=params.kl_coef, pass_at_k=(1,)),
         engine=EngineSpec(steps=steps, batch_prompts=algo.batch),
     )
     return sc
