@@ -20,6 +20,7 @@ ROLE_PACKAGES = {
     "allocator": "simbench.allocators",
     "downsampler": "simbench.downsamplers",
     "advantage": "simbench.advantages",
+    "collector": "simbench.equitable.collectors",
 }
 _REGISTRY: dict[str, dict[str, type[Role]]] = {role: {} for role in ROLE_PACKAGES}
 _loaded = False

@@ -35,7 +35,12 @@ def units_of(cell: str, scenario: Scenario, extra: dict, seeds: int | None = Non
 
 def run_unit(scenario: Scenario, strategy_index: int, seed: int, extra: dict) -> list[dict]:
     """The rows of one unit, with the cell's extra columns (e.g. swept parameters) first."""
-    rows = run_cell(scenario, strategy_index, seed)
+    if getattr(scenario, "world", "rl") == "equitable":
+        from simbench.equitable.engine import run_collection
+
+        rows = run_collection(scenario, strategy_index, seed)
+    else:
+        rows = run_cell(scenario, strategy_index, seed)
     return [{**extra, **row} for row in rows] if extra else rows
 
 

@@ -162,7 +162,23 @@ def build_roles(strategy: StrategySpec, trainer: TrainerSpec, where: str = "stra
 
 
 def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = ".") -> Scenario:
-    """Build a Scenario from a parsed TOML table; errors are attributed to ``source``."""
+    """Build a Scenario from a parsed TOML table; errors are attributed to ``source``.
+
+    ``world = "equitable"`` selects the equitable data-collection world (``EquitableScenario``).
+    """
+    world = data.get("world", "rl")
+    if world not in ("rl", "equitable"):
+        raise ConfigError("world", world, "'rl' (default) or 'equitable'", source)
+    if world == "equitable":
+        from simbench.equitable.spec import EquitableScenario
+
+        try:
+            scenario = build(EquitableScenario, data)
+        except ConfigError as err:
+            raise err.in_file(source) from None
+        object.__setattr__(scenario, "base_dir", base_dir)
+        return scenario
+    data = {k: v for k, v in data.items() if k != "world"}
     try:
         scenario = build(Scenario, data)
     except ConfigError as err:

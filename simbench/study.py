@@ -29,6 +29,16 @@ def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, see
     df = load(out, [u for u, _, _ in todo])
     write_results(df, out)
     first = cells[0].scenario
+    if getattr(first, "world", "rl") == "equitable":
+        from simbench.equitable.report import summarise_equitable
+
+        summary = summarise_equitable(df)
+        summary.to_csv(out / "summary.csv", index=False)
+        write_report(df, out, first.name, command=command, world="equitable")
+        best = summary.sort_values("objective", ascending=False).iloc[0]
+        print(f"simbench: {len(todo)} units ({skipped} already done), {len(df)} rows in {time.perf_counter() - t0:.1f} s "
+              f"-> {out}/ (best objective: {best['allocator']} {best['objective']:.4f})")
+        return df, summary
     if params:
         parts = []
         for c in cells:

@@ -1,0 +1,30 @@
+"""Objectives over group performances u_g: population-weighted mean, group average, worst group, fairness penalty."""
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+
+from simbench.equitable.spec import ObjectiveSpec
+
+
+def value(u: np.ndarray, shares: np.ndarray, spec: ObjectiveSpec) -> float:
+    """The objective of a vector of group performances."""
+    u = np.asarray(u, float)
+    if spec.kind == "population_mean":
+        return float(shares @ u)
+    if spec.kind == "group_average":
+        return float(u.mean())
+    if spec.kind == "worst_group":
+        return float(u.min())
+    return float(shares @ u - spec.penalty * (u.max() - u.min()))
+
+
+def expression(u: cp.Expression, shares: np.ndarray, spec: ObjectiveSpec) -> cp.Expression:
+    """The same objective as a concave cvxpy expression of a concave vector u."""
+    if spec.kind == "population_mean":
+        return shares @ u
+    if spec.kind == "group_average":
+        return cp.sum(u) / u.shape[0]
+    if spec.kind == "worst_group":
+        return cp.min(u)
+    return shares @ u - spec.penalty * (cp.max(u) - cp.min(u))

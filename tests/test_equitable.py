@@ -1,0 +1,175 @@
+"""The equitable data-collection world: orderings over seeds, convergence to the oracle, properties, KKT, learner."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import tomli_w
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from simbench.cli import main
+from simbench.equitable.collectors.base import CollectState, split
+from simbench.equitable.collectors.solve import best_allocation
+from simbench.equitable.curves import Curve, fit_curve
+from simbench.equitable.engine import run_collection
+from simbench.equitable.learner import PRSLearner
+from simbench.equitable.spec import ObjectiveSpec, PRSSpec
+from simbench.scenario import load_scenario, parse_scenario
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def finals(scenario, label, seeds):
+    i = [s.label for s in scenario.strategies].index(label)
+    return [run_collection(scenario, i, k)[-1] for k in range(seeds)]
+
+
+def test_adaptive_beats_equal_and_proportional_and_equal_does_not_equalise():
+    """The bundled scenario over 6 seeds: one-sided paired t-tests at the 5% level."""
+    sc = load_scenario(ROOT / "scenarios" / "equitable_prs.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ada = np.array([r["objective"] for r in finals(sc, "adaptive", 6)])
+        equal_rows = finals(sc, "equal", 6)
+        prop = np.array([r["objective"] for r in finals(sc, "proportional", 6)])
+    equal = np.array([r["objective"] for r in equal_rows])
+    for other in (equal, prop):
+        t = stats.ttest_rel(ada, other, alternative="greater")
+        assert t.pvalue < 0.05, (ada, other, t)
+    gaps = np.array([r["gap"] for r in equal_rows])
+    lo = gaps.mean() - stats.t.ppf(0.975, len(gaps) - 1) * gaps.std(ddof=1) / np.sqrt(len(gaps))
+    assert lo > 0.05, gaps  # equal samples, unequal outcomes: the 95% CI of the best-worst gap stays above 0.05
+
+
+def small_world(total, seeds=3):
+    return parse_scenario({
+        "world": "equitable", "name": "small", "seeds": seeds,
+        "groups": [{"name": "A", "share": 0.8, "cost": 1.0, "h2": 0.5, "fst": 0.02},
+                   {"name": "B", "share": 0.15, "cost": 1.5, "h2": 0.25, "fst": 0.15},
+                   {"name": "C", "share": 0.05, "cost": 2.0, "h2": 0.6, "fst": 0.05}],
+        "genetics": {"snps": 300, "causal": 40, "rho": 0.6, "test_size": 800},
+        "learner": {"lam": 300.0}, "budget": {"total": total, "batch": 250},
+        "strategies": [{"collector": "adaptive"}, {"collector": "oracle"}],
+    })
+
+
+def shares(row):
+    n = np.array([row["n_A"], row["n_B"], row["n_C"]], float)
+    return n / n.sum()
+
+
+def test_adaptive_allocation_approaches_the_oracles_as_the_budget_grows():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dist = {}
+        for total in (1500.0, 9000.0):
+            sc = small_world(total)
+            dist[total] = np.mean([np.abs(shares(run_collection(sc, 0, k)[-1]) - shares(run_collection(sc, 1, k)[-1])).sum()
+                                   for k in range(3)])
+    assert dist[9000.0] < dist[1500.0], dist
+
+
+def state(remaining, batch, costs, n=None):
+    K = len(costs)
+    return CollectState(0, np.zeros(K, np.int64) if n is None else n, 0.0, remaining, batch, np.asarray(costs, float), np.full(K, 1 / K))
+
+
+@settings(max_examples=200, deadline=None)
+@given(w=st.lists(st.floats(0.0, 10.0), min_size=2, max_size=6), remaining=st.floats(0, 2000), batch=st.integers(0, 600),
+       seed=st.integers(0, 1000))
+def test_split_is_integer_non_negative_within_batch_and_budget(w, remaining, batch, seed):
+    costs = np.random.default_rng(seed).uniform(0.5, 3.0, len(w))
+    k = split(np.array(w), state(remaining, batch, costs))
+    assert np.issubdtype(k.dtype, np.integer) and (k >= 0).all()
+    assert k.sum() <= batch and float(k @ costs) <= remaining + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 10_000), K=st.integers(2, 5))
+def test_split_is_equivariant_to_the_order_of_groups(seed, K):
+    rng = np.random.default_rng(seed)
+    w, costs = rng.random(K) + 0.01, rng.uniform(0.5, 2.0, K)
+    perm = rng.permutation(K)
+    a = split(w, state(1e9, 500, costs))
+    b = split(w[perm], state(1e9, 500, costs[perm]))
+    np.testing.assert_array_equal(b, a[perm])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), kind=st.sampled_from(["population_mean", "group_average"]))
+def test_cvxpy_solution_meets_the_kkt_condition(seed, kind):
+    rng = np.random.default_rng(seed)
+    K = 3
+    curves = [Curve(float(rng.uniform(0.5, 3)), float(rng.uniform(0.2, 1.2)), float(rng.uniform(0.3, 0.9))) for _ in range(K)]
+    costs, shares_ = rng.uniform(0.5, 2.0, K), rng.dirichlet(np.ones(K))
+    spec = ObjectiveSpec(kind=kind)
+    n = best_allocation(curves, costs, shares_, spec, 5000.0, np.zeros(K))
+    w = shares_ if kind == "population_mean" else np.full(K, 1 / K)
+    assert float(costs @ n) <= 5000.0 * (1 + 1e-6)
+    interior = n > 1.0 + 1e-3
+    gain = np.array([w[g] * curves[g].slope(n[g]) / costs[g] for g in range(K)])[interior]
+    if len(gain) >= 2:
+        assert np.ptp(gain) <= 1e-3 * gain.max() + 1e-9, gain
+
+
+def test_incremental_sufficient_statistics_equal_a_batch_refit():
+    rng = np.random.default_rng(0)
+    M = 40
+    learner = PRSLearner(PRSSpec(lam=5.0, validation_share=0.2), 2, M)
+    X_all, y_all = [], []
+    for b in range(5):
+        g = b % 2
+        X = rng.normal(size=(30, M)).astype(np.float32)
+        y = rng.normal(size=30)
+        split_rng = np.random.default_rng(b)
+        val = np.random.default_rng(b).random(30) < 0.2
+        learner.add(g, X, y, split_rng)
+        X_all.append(X[~val].astype(np.float64))
+        y_all.append(y[~val])
+    X, y = np.concatenate(X_all), np.concatenate(y_all)
+    # the products are float32 (BLAS), accumulated in float64: each entry is within a float32 rounding bound
+    bound = 4 * np.finfo(np.float32).eps * (np.abs(X).T @ np.abs(X))
+    assert (np.abs(learner.A.sum(0) - X.T @ X) <= bound).all()
+    np.testing.assert_allclose(learner.b.sum(0), X.T @ y, rtol=1e-6)
+    want = np.linalg.solve(X.T @ X + 5.0 * np.eye(M), X.T @ y)
+    np.testing.assert_allclose(learner.fit(), want, rtol=1e-5, atol=1e-7)
+
+
+def test_power_law_fit_recovers_a_known_curve():
+    n = np.array([100, 200, 400, 800, 1600, 3200], float)
+    truth = Curve(2.0, 0.6, 0.7)
+    fit = fit_curve(n, truth(n))
+    np.testing.assert_allclose([fit.a, fit.b, fit.ceiling], [2.0, 0.6, 0.7], rtol=1e-3)
+
+
+def test_run_command_on_the_equitable_world(tmp_path, capsys):
+    data = {"world": "equitable", "name": "tiny", "seeds": 2,
+            "groups": [{"name": "A", "share": 0.8}, {"name": "B", "share": 0.2, "cost": 2.0}],
+            "genetics": {"snps": 100, "causal": 20, "test_size": 300}, "budget": {"total": 1200.0, "batch": 200},
+            "strategies": [{"collector": "equal"}, {"collector": "proportional", "name": "representative"}]}
+    path = tmp_path / "eq.toml"
+    path.write_text(tomli_w.dumps(data))
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    import pandas as pd
+
+    df = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    for col in ("allocator", "seed", "batch", "spent", "n_A", "n_B", "perf_A", "perf_B", "objective"):
+        assert col in df.columns
+    assert (df["spent"] <= 1200.0 + 1e-9).all()
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert set(summary["allocator"]) == {"equal", "representative"} and "gap" in summary.columns
+    assert (tmp_path / "out" / "report" / "equitable_curves.png").exists()
+
+
+def test_bad_equitable_scenario_names_the_key():
+    from simbench.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"groups\[1\].h2"):
+        parse_scenario({"world": "equitable", "name": "x", "groups": [{"name": "A", "share": 1.0}, {"name": "B", "share": 1.0, "h2": 1.5}],
+                        "strategies": [{"collector": "equal"}]}, "x.toml")
+    with pytest.raises(ConfigError, match="collector"):
+        parse_scenario({"world": "equitable", "name": "x", "groups": [{"name": "A", "share": 1.0}, {"name": "B", "share": 1.0}],
+                        "strategies": [{"collector": "nope"}]}, "x.toml")
