@@ -93,7 +93,9 @@ def execute(todo: list[tuple[Unit, Scenario, dict]], store: Store | None = None,
     Returns the rows of the units run now, by unit (empty for skipped ones).
     """
     done = store.done() if store is not None else set()
-    remaining = [item for item in todo if item[0].key not in done]
+    # seed-major submission interleaves slow and fast strategies, so workers finish together;
+    # the order of submission never changes results (each unit is seeded by itself)
+    remaining = sorted((item for item in todo if item[0].key not in done), key=lambda it: (it[0].seed, it[0].cell, it[0].strategy_index))
     results: dict[Unit, list[dict]] = {}
     bar = tqdm(total=len(todo), initial=len(todo) - len(remaining), unit="unit", desc=desc, disable=not progress)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -124,8 +125,20 @@ class Store:
         return path
 
 
-def load(root: str | Path, units: list[Unit] | None = None) -> pd.DataFrame:
-    """All rows under ``root`` as one DataFrame (units in the given order, else sorted by key)."""
+def thin_rows(df: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most ``limit`` rows of one unit, evenly spaced, always with its first and last row."""
+    if len(df) <= limit:
+        return df
+    keep = np.unique(np.linspace(0, len(df) - 1, limit).round().astype(np.int64))
+    return df.iloc[keep]
+
+
+def load(root: str | Path, units: list[Unit] | None = None, thin: int | None = None) -> pd.DataFrame:
+    """All rows under ``root`` as one DataFrame (units in the given order, else sorted by key).
+
+    ``thin``: keep at most that many evenly spaced rows per unit (first and last kept), so
+    that reports of very large stores fit in memory; final values stay exact.
+    """
     root = Path(root)
     units_dir = root / "units"
     if not units_dir.is_dir():
@@ -135,4 +148,7 @@ def load(root: str | Path, units: list[Unit] | None = None) -> pd.DataFrame:
     paths = [units_dir / f"{u.key}.parquet" for u in units] if units is not None else sorted(units_dir.glob("*.parquet"))
     if not paths:
         raise FileNotFoundError(f"{units_dir} holds no finished units")
-    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    frames = (pd.read_parquet(p) for p in paths)
+    if thin is not None:
+        frames = (thin_rows(f, thin) for f in frames)
+    return pd.concat(frames, ignore_index=True)

@@ -166,3 +166,12 @@ def test_html_report_renders_every_figure_and_table_in_headless_chromium(tmp_pat
     assert int(attrs["images"]) == n_figures
     assert int(attrs["rendered"]) == n_figures, f"only {attrs['rendered']} of {n_figures} figures rendered"
     assert int(attrs["tables"]) == n_tables
+
+
+def test_thinning_keeps_first_and_last_rows_and_at_most_the_limit():
+    from simbench.store import thin_rows
+
+    df = pd.DataFrame({"step": range(10_001)})
+    thin = thin_rows(df, 1000)
+    assert len(thin) <= 1000 and thin["step"].iloc[0] == 0 and thin["step"].iloc[-1] == 10_000
+    assert thin_rows(df.head(50), 1000).equals(df.head(50))

@@ -12,12 +12,14 @@ def add_parser(sub):
     p.add_argument("dir", help="a results directory written by run or sweep")
     p.add_argument("--baseline", default="uniform", help="the allocator speedups are measured against (default uniform)")
     p.add_argument("--target", type=float, help="test pass rate for tokens-to-target (default: from the baseline)")
+    p.add_argument("--max-rows-per-unit", type=int, default=1000,
+                   help="read at most this many evenly spaced steps of each run (first and last kept; default 1000)")
     return p
 
 
 def run(args) -> int:
     out = Path(args.dir)
-    df = load(out)
+    df = load(out, thin=args.max_rows_per_unit)
     params = [c for c in df.columns if "." in c or "[" in c]
     path = write_report(df, out, out.name, baseline=args.baseline, target=args.target, params=params)
     print(f"simbench: report written to {path} and {out / 'report' / 'index.html'}")
