@@ -98,8 +98,33 @@ class ReportSpec:
             require(0 < self.target_test_pass < 1, "target_test_pass", self.target_test_pass, "a number in (0, 1)")
 
 
+class Seeded:
+    """Hashes and seeds shared by every world's scenario.
+
+    ``NOT_WORLD``: the keys that do not define the world a cell runs in.
+    """
+
+    NOT_WORLD: tuple[str, ...] = ("name", "description", "strategies", "seeds", "report")
+
+    def to_dict(self) -> dict:
+        return to_dict(self)
+
+    def world_hash(self) -> str:
+        """Stable hash of everything that defines the world a cell runs in (not strategies, seeds or report)."""
+        d = {k: v for k, v in self.to_dict().items() if k not in self.NOT_WORLD}
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
+
+    def canonical_hash(self) -> str:
+        """Stable hash of the whole scenario."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+
+    def cell_seed(self, seed_index: int) -> np.random.SeedSequence:
+        """The seed of one cell: from the world's hash, ``seed`` and the seed index, never a position."""
+        return np.random.SeedSequence([int(self.world_hash()[:16], 16), self.seed, seed_index])
+
+
 @dataclass(frozen=True)
-class Scenario:
+class Scenario(Seeded):
     """A whole comparison: world, learner, engine, budget, strategies and seeds."""
 
     name: str
@@ -126,24 +151,6 @@ class Scenario:
             build_roles(strat, self.trainer, f"strategies[{i}]")
         registry.make("advantage", self.trainer.advantage, "trainer.advantage")
 
-    def to_dict(self) -> dict:
-        return to_dict(self)
-
-    def world_hash(self) -> str:
-        """Stable hash of everything that defines the world a cell runs in (not strategies, seeds or report)."""
-        d = self.to_dict()
-        for key in ("name", "description", "strategies", "seeds", "report"):
-            d.pop(key, None)
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
-
-    def canonical_hash(self) -> str:
-        """Stable hash of the whole scenario."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
-
-    def cell_seed(self, seed_index: int) -> np.random.SeedSequence:
-        """The seed of one cell: from the world's hash, ``seed`` and the seed index, never a position."""
-        entropy = [int(self.world_hash()[:16], 16), self.seed, seed_index]
-        return np.random.SeedSequence(entropy)
 
 
 def build_roles(strategy: StrategySpec, trainer: TrainerSpec, where: str = "strategy"):

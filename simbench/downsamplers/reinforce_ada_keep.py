@@ -44,31 +44,23 @@ def ada_targets(pos, neg, keep, balanced):
         if P + Q == 0:
             continue
         done = (P >= half and Q >= keep - half) if balanced else P >= 1
-        if done:
+        take = keep if done else min(keep, P + Q)
+        if done or balanced:
+            # aim at keep // 2 positives and the rest negatives; top up from positives, then negatives
             a = min(half, P)
-            b = min(keep - a, Q)
-            short = keep - a - b
+            b = min(keep - half, Q)
+            short = take - a - b
             extra = min(short, P - a)
             a += extra
             short -= extra
             b += min(short, Q - b)
         else:
-            take = min(keep, P + Q)
-            if balanced:
-                a = min(half, P)
-                b = min(keep - half, Q)
-                short = take - a - b
-                extra = min(short, P - a)
-                a += extra
-                short -= extra
-                b += min(short, Q - b)
-            else:
-                rows = P + Q
-                a = int(math.ceil(P / rows * keep))
-                a = max(1, min(a, take - 1)) if take >= 2 else min(1, take)
-                a = min(a, P)
-                b = min(take - a, Q)
-                a = min(take - b, P)
+            rows = P + Q
+            a = int(math.ceil(P / rows * keep))
+            a = max(1, min(a, take - 1)) if take >= 2 else min(1, take)
+            a = min(a, P)
+            b = min(take - a, Q)
+            a = min(take - b, P)
         t_pos[i] = a
         t_neg[i] = b
     return t_pos, t_neg

@@ -1,14 +1,13 @@
 """Scenario of the equitable world: groups, genetics, learner, budget, objective, collectors."""
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from simbench.config import require, to_dict
+from simbench.config import require
+from simbench.scenario import Seeded
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class CollectorStrategy:
 
 
 @dataclass(frozen=True)
-class EquitableScenario:
+class EquitableScenario(Seeded):
     """A comparison of data-collection strategies across groups."""
 
     name: str
@@ -129,21 +128,6 @@ class EquitableScenario:
         require(len(self.strategies) >= 1, "strategies", self.strategies, "at least one [[strategies]] table")
         for i, s in enumerate(self.strategies):
             registry.make("collector", s.collector, f"strategies[{i}].collector")
-
-    def to_dict(self) -> dict:
-        return to_dict(self)
-
-    def canonical_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
-
-    def world_hash(self) -> str:
-        d = self.to_dict()
-        for key in ("name", "description", "strategies", "seeds"):
-            d.pop(key, None)
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
-
-    def cell_seed(self, seed_index: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence([int(self.world_hash()[:16], 16), self.seed, seed_index])
 
     @property
     def shares(self) -> np.ndarray:
