@@ -173,6 +173,8 @@ def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = ".") ->
 
     ``world = "equitable"`` selects the equitable data-collection world (``EquitableScenario``).
     """
+    if "sweep" in data:
+        raise ConfigError("sweep", "[sweep]", "a scenario without a [sweep] table here: run it with `simbench sweep`", source)
     world = data.get("world", "rl")
     if world not in ("rl", "equitable"):
         raise ConfigError("world", world, "'rl' (default) or 'equitable'", source)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import tomli_w
 from foundation_helpers import tiny_data
 
@@ -73,8 +74,16 @@ def test_list_shows_allocators_and_bundled_scenarios(capsys):
 
 
 def test_bundled_scenarios_load():
+    from simbench.config import ConfigError
     from simbench.scenario import load_scenario
+    from simbench.sweep import load_sweep
 
     for p in bundled_scenarios():
-        sc = load_scenario(p)
-        assert sc.strategies and sc.name
+        if "[sweep]" in p.read_text():
+            cells, _ = load_sweep(p)
+            assert len(cells) > 1 and all(c.scenario.strategies for c in cells)
+            with pytest.raises(ConfigError, match="simbench sweep"):
+                load_scenario(p)
+        else:
+            sc = load_scenario(p)
+            assert sc.strategies and sc.name
