@@ -152,7 +152,7 @@ class GVM(SampleAllocator):
         started = view.drawn > 0
         n = np.zeros(view.n_slots, np.int64)
         if started.any():
-            sub = _subview_cost(view, started)
+            sub = _StageTwoView(view, started)
             n[started] = self.stage2(sub, p[started], G[started])
         if self.params.raft_reuse_stage1:
             n = np.clip(np.minimum(n - self.params.stage1, self.params.raft_cap - self.params.stage1), 0, None)
@@ -169,7 +169,7 @@ class GVM(SampleAllocator):
         return DropFirstWave()
 
 
-class _subview_cost:
+class _StageTwoView:
     """The parts of a view stage 2 needs, restricted to the slots that ran stage 1."""
 
     def __init__(self, view: StepView, mask: np.ndarray):
