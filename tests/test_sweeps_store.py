@@ -175,3 +175,13 @@ def test_thinning_keeps_first_and_last_rows_and_at_most_the_limit():
     thin = thin_rows(df, 1000)
     assert len(thin) <= 1000 and thin["step"].iloc[0] == 0 and thin["step"].iloc[-1] == 10_000
     assert thin_rows(df.head(50), 1000).equals(df.head(50))
+
+
+def test_the_same_results_give_byte_identical_figures(tmp_path):
+    path = write(tmp_path, tiny())
+    for d in ("a", "b"):
+        assert main(["run", str(path), "--out", str(tmp_path / d), "--quiet"]) == 0
+    figures = sorted(p.name for p in (tmp_path / "a" / "report").iterdir() if p.suffix in (".png", ".svg"))
+    assert len(figures) >= 10
+    for name in figures:
+        assert (tmp_path / "a" / "report" / name).read_bytes() == (tmp_path / "b" / "report" / name).read_bytes(), name

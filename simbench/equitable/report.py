@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simbench.report import register_world
+from simbench.report import register_world, save_figure
 from simbench.report.figures import band_on_grid, style
 from simbench.results import mean_ci
 
@@ -43,8 +43,7 @@ def figures(df: pd.DataFrame, folder):
     axes[0].legend(fontsize=7)
     fig.suptitle("Per-group performance and the objective vs budget (mean, 95% band over seeds)")
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(folder / f"equitable_curves.{ext}")
+    save_figure(fig, folder, "equitable_curves")
     plt.close(fig)
     finals = df.loc[df.groupby(["allocator", "seed"], sort=False)["batch"].idxmax()]
     ncols = [c for c in df.columns if c.startswith("n_")]
@@ -61,8 +60,7 @@ def figures(df: pd.DataFrame, folder):
     ax.set_title("Where the budget went: share of samples per group at the full budget")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(folder / f"equitable_allocation.{ext}")
+    save_figure(fig, folder, "equitable_allocation")
     plt.close(fig)
     return [("equitable_curves", "per-group test R^2 and the objective vs budget"), ("equitable_allocation", "share of samples per group")]
 

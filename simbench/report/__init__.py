@@ -20,6 +20,15 @@ import pandas as pd
 from simbench.report import figures, tables
 from simbench.results import default_target, summarise
 
+plt.rcParams["svg.hashsalt"] = "simbench"  # stable element ids: the same results give the same SVG bytes
+
+
+def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:
+    """Write ``name.png`` and ``name.svg`` without timestamps, so reruns give identical files."""
+    fig.savefig(folder / f"{name}.png", metadata={"Software": None})
+    fig.savefig(folder / f"{name}.svg", metadata={"Date": None})
+
+
 # world name -> function(df, out_dir) returning [(name, caption, figure)], [(title, DataFrame)]
 _WORLDS: dict[str, Callable] = {}
 
@@ -30,8 +39,7 @@ def register_world(name: str, builder: Callable) -> None:
 
 
 def _save(fig: plt.Figure, folder: Path, name: str) -> str:
-    fig.savefig(folder / f"{name}.png")
-    fig.savefig(folder / f"{name}.svg")
+    save_figure(fig, folder, name)
     plt.close(fig)
     return name
 
