@@ -3,7 +3,10 @@
 With Dr.GRPO's advantage, E[sum_j (r_j - rbar)(r_j - p)] = (n - 1) p (1 - p), so
 the mean update of phi over many draws is lr (n - 1) / n_kept * sum_i p_i (1 - p_i) x_i,
 i.e. proportional to the true gradient of sum_i p_i.  With RAFT the factor is n.
-The true gradient here is taken by finite differences of ``pass_rate``.
+The true gradient here is taken by finite differences of ``pass_rate``.  With the
+format gate (p = s q) the same holds for the gate's logit g, whose score (f - s)
+needs each response's latent formed/correct pair: a wrong posterior for it
+would bias the mean update and fail the test.
 """
 from __future__ import annotations
 
@@ -22,13 +25,24 @@ from simbench.population import PassRateSpec, PopulationSpec, make_population
 ALPHA = 1e-3
 
 
-def policy(K=6, lr_shared=1.0, lr_prompt=1.0, noise=1.0):
+def policy(K=6, lr_shared=1.0, lr_prompt=1.0, noise=1.0, format_fail=0.0, lr_format=0.0):
     from simbench.population import FeatureSpec
 
     spec = PopulationSpec(train_prompts=K, test_prompts=4, pass_rate=PassRateSpec("beta", a=2.0, b=2.0),
                           features=FeatureSpec(grad_noise=noise))
     train, test = make_population(spec, 17)
-    return LogisticPolicy(LearnerSpec(lr_shared=lr_shared, lr_prompt=lr_prompt), train, test)
+    learner = LearnerSpec(lr_shared=lr_shared, lr_prompt=lr_prompt, format_fail=format_fail, lr_format=lr_format)
+    return LogisticPolicy(learner, train, test)
+
+
+def gate_gradient(pol, prompts, h=1e-6):
+    """d/dg of sum_i p_i by central differences (the format gate's logit)."""
+    pol.g += h
+    up = pol.pass_rate(prompts).sum()
+    pol.g -= 2 * h
+    down = pol.pass_rate(prompts).sum()
+    pol.g += h
+    return (up - down) / (2 * h)
 
 
 def true_gradient(pol, prompts, h=1e-6):
@@ -62,17 +76,19 @@ def mean_updates(pol, estimator, n, draws, seed):
     p = pol.pass_rate(prompts)
     est = registry.make("advantage", estimator)
     rng = np.random.default_rng(seed)
-    out = np.empty((draws, pol.phi.shape[0] + K))
+    out = np.empty((draws, pol.phi.shape[0] + K + pol.gated))
     ns = np.full(K, n, np.int64)
     for t in range(draws):
         slot, reward, length, _ = kernels.draw_wave(rng, ns, p, pol.train.mean_len, 1.3, 0.4, 3072, math.inf)
         keep = np.ones(len(slot), bool)
         adv = est.advantages(SimpleNamespace(sample_slot=slot, sample_reward=reward, n_slots=K), keep)
-        phi0, u0 = pol.phi.copy(), pol.u.copy()
+        phi0, u0, g0 = pol.phi.copy(), pol.u.copy(), pol.g
         pol.update(rng, prompts, slot, reward, length, adv, len(slot))
         out[t, : len(phi0)] = pol.phi - phi0
-        out[t, len(phi0):] = pol.u - u0
-        pol.phi[:], pol.u[:] = phi0, u0
+        out[t, len(phi0): len(phi0) + K] = pol.u - u0
+        if pol.gated:
+            out[t, -1] = pol.g - g0
+        pol.phi[:], pol.u[:], pol.g = phi0, u0, g0
     return out
 
 
@@ -86,20 +102,27 @@ def hotelling_pvalue(samples, mean0):
     return stats.f.sf(f, q, M - q)
 
 
-@pytest.mark.parametrize("estimator, factor", [("dr_grpo", lambda n: n - 1), ("raft", lambda n: n)])
-def test_expected_update_is_the_true_policy_gradient(estimator, factor):
+@pytest.mark.parametrize("estimator, factor, format_fail", [
+    ("dr_grpo", lambda n: n - 1, 0.0), ("raft", lambda n: n, 0.0), ("dr_grpo", lambda n: n - 1, 0.3), ("raft", lambda n: n, 0.3)])
+def test_expected_update_is_the_true_policy_gradient(estimator, factor, format_fail):
     K, n, draws = 6, 8, 12_000
-    pol = policy(K)
+    pol = policy(K, format_fail=format_fail, lr_format=2.0)
     prompts = np.arange(K, dtype=np.int64)
     g_phi, g_u = true_gradient(pol, prompts)
-    # closed form first: d p_i / d theta_i = p_i (1 - p_i)
+    # closed form first: d p_i / d theta_i = s q_i (1 - q_i), with s = 1 and q = p without the gate
     p = pol.pass_rate(prompts)
-    np.testing.assert_allclose(g_phi, (p * (1 - p)) @ pol.train.x, rtol=1e-6)
-    np.testing.assert_allclose(g_u, p * (1 - p), rtol=1e-6)
+    s = 1.0 - format_fail
+    q = p / s
+    np.testing.assert_allclose(g_phi, s * (q * (1 - q)) @ pol.train.x, rtol=1e-6)
+    np.testing.assert_allclose(g_u, s * q * (1 - q), rtol=1e-6)
     n_kept = K * n
-    want = np.concatenate([pol.spec.lr_shared * factor(n) / n_kept * g_phi, pol.spec.lr_prompt * factor(n) / n_kept * g_u])
+    want = [pol.spec.lr_shared * factor(n) / n_kept * g_phi, pol.spec.lr_prompt * factor(n) / n_kept * g_u]
+    if format_fail:
+        g_g = gate_gradient(pol, prompts)
+        assert g_g == pytest.approx(s * (1 - s) * q.sum(), rel=1e-6)  # d(s q)/dg = s (1 - s) q
+        want.append([pol.spec.lr_format * factor(n) / n_kept * g_g])
     upd = mean_updates(pol, estimator, n, draws, seed=5)
-    assert hotelling_pvalue(upd, want) > ALPHA
+    assert hotelling_pvalue(upd, np.concatenate(want)) > ALPHA
 
 
 def test_wrong_direction_is_detected():
@@ -174,3 +197,31 @@ def test_kl_pull_shrinks_phi_and_the_step_prompts_u_towards_the_reference():
     np.testing.assert_allclose(pol.u[[3, 7]], 1.0 - 2.0 * 0.05)  # once per prompt, even if it fills two slots
     others = np.setdiff1d(np.arange(20), [3, 7])
     np.testing.assert_array_equal(pol.u[others], 1.0)
+
+
+def test_format_gate_keeps_the_initial_pass_rates_and_caps_them_at_s0():
+    pol = policy(50, format_fail=0.2, lr_format=1.0)
+    p0 = pol.train.p0
+    np.testing.assert_allclose(pol.train_pass_rates(), np.minimum(p0, 0.8), rtol=1e-12)
+    np.testing.assert_allclose(pol.test_pass_rates(), np.minimum(pol.test.p0, 0.8), rtol=1e-12)
+    assert pol.format_rate() == pytest.approx(0.8)
+    assert (p0 > 0.8).any() and (p0 < 0.8).any()  # both sides of the cap are exercised
+
+
+def test_format_gate_is_pulled_back_by_the_kl_term():
+    from simbench.population import PopulationSpec, make_population
+
+    train, test = make_population(PopulationSpec(train_prompts=20, test_prompts=5), 1)
+    pol = LogisticPolicy(LearnerSpec(lr_shared=0.1, lr_prompt=2.0, kl_coef=0.05, format_fail=0.1, lr_format=3.0), train, test)
+    pol.g = pol.g0 + 2.0
+    empty = np.empty(0, np.int64)
+    pol.update(np.random.default_rng(0), np.array([3], np.int64), empty, empty.astype(np.int8), empty.astype(np.int32), np.empty(0), 0)
+    assert pol.g - pol.g0 == pytest.approx(2.0 * (1 - 3.0 * 0.05))
+
+
+@pytest.mark.parametrize("key, value", [("format_fail", -0.1), ("format_fail", 1.0), ("lr_format", -1.0)])
+def test_format_gate_rejects_bad_settings(key, value):
+    from simbench.config import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        LearnerSpec(**{key: value}).check()
