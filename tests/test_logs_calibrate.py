@@ -69,25 +69,20 @@ def _forecast_shipped():
     return forecast(K, N, LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 13)
 
 
-def test_forecast_runs_fast_and_predicts_the_all_wrong_share():
+def test_forecast_of_the_shipped_log_meets_the_003_requirement():
+    """Calibrate on appearances 1-13, predict 14-26: |error| <= 0.03 at appearance 26 and on average over 14-26."""
     import time
 
     t0 = time.perf_counter()
     fc = _forecast_shipped()  # computed afresh: nothing is cached across tests
-    assert time.perf_counter() - t0 < 60
+    assert time.perf_counter() - t0 < 90
     assert fc.calibration.calib_appearances == 13
     assert fc.simulated["mean_pass"].shape == (8, 26)
-    assert fc.errors_end["all_wrong"] <= 0.03
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "Measured (see docs/replay.md): calibrating on appearances 1-13 predicts appearance 26 with |error| 0.035 in "
-    "the mean pass rate and 0.051 in the all-correct share (all-wrong 0.012): the first half of the log does not "
-    "identify the learner's concave growth. strict: this fails loudly once the simulator does meet 0.03."))
-def test_forecast_meets_the_003_requirement_on_the_shipped_log():
-    fc = _forecast_shipped()
     for curve in ("mean_pass", "all_correct", "all_wrong"):
         assert fc.errors_end[curve] <= 0.03, (curve, fc.errors_end)
+        assert fc.errors_mean[curve] <= 0.03, (curve, fc.errors_mean)
+    # the calibrated format gate is a real effect of the fit, not a bound: it starts inside its search range
+    assert 0.01 < fc.calibration.params.format_fail < 0.19
 
 
 def test_posterior_sample_is_the_conjugate_posterior():

@@ -27,9 +27,9 @@ from simbench.logs.simulate import LearnerParams, LogAlgorithm, curves, histogra
 
 CURVES = ("mean_pass", "all_correct", "all_wrong")
 # Fitted coordinates (log10) and their starting point.
-FIT_NAMES = ("lr_shared", "lr_prompt", "skill_shape", "idio_scale", "grad_noise", "kl_coef")
-FIT_START = (np.log10(0.005), np.log10(20.0), np.log10(2.0), np.log10(0.5), np.log10(4.0), -4.0)
-FIT_BOUNDS = ((-5.0, 0.0), (-1.0, 3.0), (-1.0, 1.5), (-2.0, 1.0), (-1.0, 1.7), (-6.0, 0.0))
+FIT_NAMES = ("lr_shared", "lr_prompt", "skill_shape", "idio_scale", "grad_noise", "kl_coef", "format_fail", "lr_format")
+FIT_START = (np.log10(0.005), np.log10(20.0), np.log10(2.0), np.log10(0.5), np.log10(4.0), -4.0, np.log10(0.05), np.log10(3.0))
+FIT_BOUNDS = ((-5.0, 0.0), (-1.0, 3.0), (-1.0, 1.5), (-2.0, 1.0), (-1.0, 1.7), (-6.0, 0.0), (-3.0, -0.7), (-1.0, 2.5))
 # The coarse grid (log10) searched before Nelder-Mead; the other coordinates stay at FIT_START.
 GRID = {"lr_shared": np.log10([0.003, 0.01, 0.03]), "lr_prompt": np.log10([3.0, 6.0, 12.0, 24.0]),
         "grad_noise": np.log10([4.0, 8.0, 16.0, 32.0]), "kl_coef": np.log10([1e-4, 0.01, 0.03])}
@@ -111,8 +111,8 @@ def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearance
         return f
 
     # coarse grid over the rates and the noise (the objective is multimodal), then Nelder-Mead from the best point
-    grid = [np.array([a, b, FIT_START[2], FIT_START[3], c, d]) for a in GRID["lr_shared"] for b in GRID["lr_prompt"]
-            for c in GRID["grad_noise"] for d in GRID["kl_coef"]]
+    grid = [np.array([a, b, FIT_START[2], FIT_START[3], c, d, *FIT_START[6:]]) for a in GRID["lr_shared"]
+            for b in GRID["lr_prompt"] for c in GRID["grad_noise"] for d in GRID["kl_coef"]]
     start = min(grid, key=objective)
     res = optimize.minimize(objective, start, method="Nelder-Mead",
                             options={"maxfev": maxfev, "xatol": 0.02, "fatol": 1e-7, "initial_simplex": _simplex(start)})
@@ -120,7 +120,7 @@ def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearance
 
 
 def _simplex(x0: np.ndarray) -> np.ndarray:
-    steps = np.array([0.5, 0.5, 0.4, 0.4, 0.4, 0.5])  # a factor ~3 in each rate, ~2.5 in the feature scales and noise
+    steps = np.array([0.5, 0.5, 0.4, 0.4, 0.4, 0.5, 0.4, 0.5])  # a factor ~3 in each rate, ~2.5 in the feature scales and noise
     return np.vstack([x0] + [x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0))])
 
 

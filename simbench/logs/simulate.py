@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.engine import Cell
-from simbench.learner import LearnerSpec, logit
+from simbench.learner import LearnerSpec
 from simbench.logs.population_fit import PopulationFit
 from simbench.population import FeatureSpec, PopulationSpec
 from simbench.scenario import EngineSpec, Scenario, StrategySpec
@@ -44,6 +44,8 @@ class LearnerParams:
     dim: int = 16
     grad_noise: float = 1.0
     kl_coef: float = 0.0
+    format_fail: float = 0.0
+    lr_format: float = 0.0
 
 
 class _FixedSeedScenario(Scenario):
@@ -63,7 +65,8 @@ def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorith
     )
     sc = _FixedSeedScenario(
         name="calibration", strategies=(StrategySpec(allocator={"kind": "uniform", "n": algo.n}),), seed=seed, seeds=1,
-        population=pop, learner=LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, kl_coef=params.kl_coef, pass_at_k=(1,)),
+        population=pop, learner=LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, kl_coef=params.kl_coef,
+                            format_fail=params.format_fail, lr_format=params.lr_format, pass_at_k=(1,)),
         engine=EngineSpec(steps=steps, batch_prompts=algo.batch),
     )
     return sc
@@ -79,8 +82,7 @@ class RecordingCell(Cell):
     def __init__(self, scenario: Scenario, appearances: int, p0: np.ndarray | None = None):
         super().__init__(scenario, 0, 0)
         if p0 is not None:
-            self.learner.train.p0[:] = p0
-            self.learner.b_train = logit(self.learner.train.p0)
+            self.learner.set_initial_pass_rates(p0)
         self.appearances = appearances
         self.seen = np.zeros(self.info.n_prompts, np.int64)
         self.K = np.full((self.info.n_prompts, appearances), -1, np.int64)
