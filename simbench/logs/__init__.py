@@ -24,7 +24,9 @@ def bundled(name: str = "one_shot_rlvr", path_only: bool = False):
     path = DATA_DIR / name / file
     if path_only:
         return path
-    return read_log(path, fmt, **opts)
+    table, report = read_log(path, fmt, **opts)
+    report.path = f"bundled:{name} (simbench/data/{name}/{file})"  # the same on every machine, for reports
+    return table, report
 
 
 __all__ = ["FORMATS", "COLUMNS", "LogError", "ReadReport", "read_log", "read_verl", "read_trl", "read_history",
