@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (ConfigError, StoreMismatch) as err:
+        if isinstance(err, ConfigError) and err.source == "<memory>" and str(err.where).startswith("--"):
+            err = err.in_file("command line")  # an option's value, not a file's
         print(f"simbench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -22,6 +22,8 @@ def add_parser(sub):
     p.add_argument("--calib", type=int, help="calibrate on appearances 1..CALIB, forecast the rest (default: half)")
     p.add_argument("--seeds", type=int, default=8, help="seeds of the simulated curves (default 8)")
     p.add_argument("--maxfev", type=int, default=100, help="Nelder-Mead evaluations per calibration after the grid (default 100)")
+    p.add_argument("--dims", default="4,16,64",
+                   help="feature dimensions to profile, comma-separated (one fit each, the best wins; default 4,16,64)")
     p.add_argument("--out", help="output directory (default: reports/validate-<log name>/)")
     return p
 
@@ -39,11 +41,12 @@ def run(args) -> int:
     if args.seeds < 1:
         raise ConfigError("--seeds", args.seeds, "an integer >= 1")
     algo = LogAlgorithm(n=n, batch=args.batch, prompts=K.shape[0])
+    dims = _dims(args.dims)
     name = "validate-" + Path(args.log.split(":")[-1]).stem
     out = Path(args.out) if args.out else Path("reports") / name
     command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["validate"] else ""
     res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=tuple(range(100, 100 + args.seeds)),
-                   maxfev=args.maxfev, command=command)
+                   maxfev=args.maxfev, command=command, dims=dims)
     e = res["forecast_errors_end"]
     m = res["forecast_errors_max"]
     print(f"  forecast of appearances {calib + 1}-{T} from 1-{calib}: |error| at the end: mean pass {e['mean_pass']:.4f}, "
@@ -51,3 +54,13 @@ def run(args) -> int:
           f"{m['mean_pass']:.4f}, {m['all_correct']:.4f}, {m['all_wrong']:.4f}")
     print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/validation.md")
     return 0
+
+
+def _dims(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(d) for d in text.split(","))
+    except ValueError:
+        dims = ()
+    if not dims or min(dims) < 1:
+        raise ConfigError("--dims", text, "comma-separated integers >= 1, e.g. 4,16,64")
+    return dims

@@ -11,11 +11,14 @@
    and simulated curves (mean pass rate, shares of all-correct and all-wrong
    groups) plus the per-appearance histogram of k, over the calibration
    appearances.  Every evaluation uses the same seeds (common random numbers).
+   The feature dimension, an integer, is profiled: one fit per candidate
+   dimension (``DIMS``), the best objective wins.
 3. Forecast: calibrate on appearances 1..T_cal, simulate all appearances with
    more seeds, and report the absolute errors on T_cal+1..T.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -33,6 +36,8 @@ FIT_BOUNDS = ((-5.0, 0.0), (-1.0, 3.0), (-1.0, 1.5), (-2.0, 1.0), (-1.0, 1.7), (
 # The coarse grid (log10) searched before Nelder-Mead; the other coordinates stay at FIT_START.
 GRID = {"lr_shared": np.log10([0.003, 0.01, 0.03]), "lr_prompt": np.log10([3.0, 6.0, 12.0, 24.0]),
         "grad_noise": np.log10([4.0, 8.0, 16.0, 32.0]), "kl_coef": np.log10([1e-4, 0.01, 0.03])}
+# Feature dimensions profiled by ``calibrate`` (the parameter count of phi; an integer, so not in Nelder-Mead).
+DIMS = (4, 16, 64)
 
 
 def observed_curves(K: np.ndarray, N: np.ndarray, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -85,23 +90,34 @@ class Calibration:
     seconds: float
     trace: list = field(default_factory=list)
     first: tuple | None = None  # (k, n) at appearance 1 when initial pass rates are drawn from per-prompt posteriors
+    profile: dict = field(default_factory=dict)  # feature dimension -> best objective found with it
 
 
 def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1, 2, 3),
               base: LearnerParams | None = None, maxfev: int = 100, components: int = 2,
-              empirical_bayes: bool = True) -> Calibration:
+              empirical_bayes: bool = True, dims=DIMS) -> Calibration:
     """Fit the learner so that simulated training reproduces appearances 1..``calib_appearances`` of the log.
 
     ``empirical_bayes``: draw each simulated prompt's initial pass rate from its posterior
     given its count at appearance 1 (else from the fitted mixture itself).
+    ``dims``: feature dimensions to profile (one fit each; the lowest objective wins).
     """
     t0 = time.perf_counter()
     base = base or LearnerParams()
-    T = calib_appearances
-    H_obs, obs = observed_curves(K[:, :T], N[:, :T], algo.n)
     have = N[:, 0] > 0
     init = fit_mixture(K[have, 0], N[have, 0], components)
     first = (K[:, 0], N[:, 0]) if empirical_bayes and have.all() else None
+    fits = {d: _fit(K, N, algo, calib_appearances, seeds, dataclasses.replace(base, dim=int(d)), maxfev, init, first)
+            for d in dims}
+    best = min(fits, key=lambda d: fits[d][1])
+    params, f, trace = fits[best]
+    return Calibration(init, params, algo, calib_appearances, f, sum(len(t) for _, _, t in fits.values()),
+                       time.perf_counter() - t0, trace, first, {int(d): fits[d][1] for d in dims})
+
+
+def _fit(K, N, algo, T, seeds, base, maxfev, init, first):
+    """Grid, then Nelder-Mead, at a fixed feature dimension; return (params, objective, trace)."""
+    H_obs, obs = observed_curves(K[:, :T], N[:, :T], algo.n)
     trace = []
 
     def objective(x):
@@ -116,7 +132,7 @@ def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearance
     start = min(grid, key=objective)
     res = optimize.minimize(objective, start, method="Nelder-Mead",
                             options={"maxfev": maxfev, "xatol": 0.02, "fatol": 1e-7, "initial_simplex": _simplex(start)})
-    return Calibration(init, _params(res.x, base), algo, T, float(res.fun), len(trace), time.perf_counter() - t0, trace, first)
+    return _params(res.x, base), float(res.fun), trace
 
 
 def _simplex(x0: np.ndarray) -> np.ndarray:
@@ -137,14 +153,14 @@ class Forecast:
 
 
 def forecast(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1, 2, 3),
-             eval_seeds=tuple(range(100, 108)), maxfev: int = 100) -> Forecast:
+             eval_seeds=tuple(range(100, 108)), maxfev: int = 100, dims=DIMS) -> Forecast:
     """Calibrate on 1..``calib_appearances``, simulate every appearance of the log with fresh seeds, score the rest.
 
     ``errors_end``: |simulated seed-mean - observed| at the last appearance;
     ``errors_max`` / ``errors_mean``: the max / mean over held-out appearances.
     """
     T = K.shape[1]
-    cal = calibrate(K, N, algo, calib_appearances, seeds, maxfev=maxfev)
+    cal = calibrate(K, N, algo, calib_appearances, seeds, maxfev=maxfev, dims=dims)
     H_obs, obs = observed_curves(K, N, algo.n)
     sim = simulate_curves(cal.init, cal.params, algo, T, eval_seeds, cal.first)
     held = slice(calib_appearances, T)

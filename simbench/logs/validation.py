@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from simbench.logs.calibrate import CURVES, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
+from simbench.logs.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
 from simbench.logs.population_fit import paper_statistics  # noqa: E402
 from simbench.logs.simulate import LogAlgorithm  # noqa: E402
 
@@ -42,6 +42,10 @@ def curves_figure(observed: dict, runs: dict[str, dict], calib: int | None, titl
     return fig
 
 
+def _profile(profile: dict) -> str:
+    return ", ".join(f"d = {d}: {v:.3g}" for d, v in profile.items())
+
+
 def _table(df: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
     for _, r in df.iterrows():
@@ -50,7 +54,8 @@ def _table(df: pd.DataFrame) -> str:
 
 
 def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: Path, title: str, read_summary: str,
-             seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "") -> dict:
+             seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "",
+             dims=DIMS) -> dict:
     """Fit, calibrate on everything and on 1..``calib``, and write ``validation.md``, figures, CSV and JSON into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
@@ -61,9 +66,9 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
         "mixture_chi2_p": p["gof_mixture"].p_value, "fitted_mean": p["mixture"].mean(),
     } for p in pops])
     pop_rows.to_csv(out / "population_fits.csv", index=False)
-    full = calibrate(K, N, algo, T, seeds, maxfev=maxfev)
+    full = calibrate(K, N, algo, T, seeds, maxfev=maxfev, dims=dims)
     sim_full = simulate_curves(full.init, full.params, algo, T, eval_seeds, full.first)
-    fc: Forecast = forecast(K, N, algo, calib, seeds, eval_seeds, maxfev)
+    fc: Forecast = forecast(K, N, algo, calib, seeds, eval_seeds, maxfev, dims)
     H_obs, obs = observed_curves(K, N, algo.n)
     fig = curves_figure(obs, {"calibrated on all": sim_full, f"calibrated on 1-{calib}": fc.simulated}, calib,
                         f"{title}: observed vs simulated (uniform GRPO n={algo.n}, batch {algo.batch})")
@@ -81,6 +86,7 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
         "log": read_summary, "algorithm": asdict(algo), "calibration_appearances": calib,
         "params_all": asdict(full.params), "params_forecast": asdict(fc.calibration.params),
         "init_population": fc.calibration.init.describe(),
+        "dimension_profile_all": full.profile, "dimension_profile_forecast": fc.calibration.profile,
         "forecast_errors_end": fc.errors_end, "forecast_errors_max": fc.errors_max, "forecast_errors_mean": fc.errors_mean,
         "calibration_seconds": fc.calibration.seconds + full.seconds,
     }
@@ -98,6 +104,8 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
         f"Calibrated on all {T} appearances: `{asdict(full.params)}` (loss {full.loss:.3g}, {full.evaluations} evaluations).", "",
         f"Calibrated on 1-{calib}: `{asdict(fc.calibration.params)}` (loss {fc.calibration.loss:.3g}, "
         f"{fc.calibration.evaluations} evaluations).", "",
+        "Feature dimension (profiled: one fit per dimension, the lowest objective wins): objective by dimension "
+        f"calibrating on all {_profile(full.profile)}; on 1-{calib} {_profile(fc.calibration.profile)}.", "",
         "## Population fits per appearance (MLE of beta-binomial counts)", "",
         f"Chi-square of the mixture fit: appearance 1: {g_first.chi2:.2f} on {g_first.dof} dof (p = {g_first.p_value:.3f}); "
         f"appearance {T}: {g_last.chi2:.2f} on {g_last.dof} dof (p = {g_last.p_value:.3f}).", "",
