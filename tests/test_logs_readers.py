@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simbench.logs import LogError, bundled, read_history, read_table, read_trl, read_verl
@@ -135,6 +135,7 @@ CORRUPTIONS = ["garbage", "truncated_json", "no_score", "text_score", "nan_score
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(CORRUPTIONS), where=st.integers(0, 15), skip=st.booleans(), text=st.text(max_size=20))
+@example(kind="garbage", where=0, skip=True, text="\r")  # a bare carriage return is not a line break
 def test_malformed_verl_lines_give_a_clear_error_or_are_counted(tmp_path_factory, kind, where, skip, text):
     folder = tmp_path_factory.mktemp("bad")
     log = tiny_log(4, steps=1, prompts=4, n=4)

@@ -64,7 +64,9 @@ def read_verl(path, reward_field: str = "score", threshold: float = 0.5, tokens_
     for file in _files(path, "*.jsonl", "verl rollout (.jsonl)"):
         m = re.fullmatch(r"(\d+)", file.stem)
         file_step = int(m.group(1)) if m else None
-        with file.open(encoding="utf-8", errors="strict") as fh:
+        # newline="\n": JSONL lines end at \n only (a stray \r inside a line is not a line break),
+        # so line numbers match `wc -l` and an editor's
+        with file.open(encoding="utf-8", errors="strict", newline="\n") as fh:
             for line_no, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
@@ -234,7 +236,7 @@ def read_table(path, columns: dict[str, str] | None = None, threshold: float = 0
         records = [(f"row {i}", r) for i, r in enumerate(pd.read_parquet(path).to_dict("records"))]
     elif suffix in (".jsonl", ".json", ".ndjson"):
         records = []
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8", newline="\n") as fh:  # lines end at \n only, as above
             for line_no, line in enumerate(fh, start=1):
                 if line.strip():
                     try:
