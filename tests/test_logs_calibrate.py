@@ -139,3 +139,20 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     for name in ("validation.md", "validation.png", "curves.csv", "population_fits.csv"):
         assert (out / name).stat().st_size > 0
     assert "objective by dimension" in (out / "validation.md").read_text()
+    # the calibrated simulator as a scenario file: it loads, carries the fitted learner, and runs
+    import dataclasses
+
+    from simbench.engine import Cell
+    from simbench.scenario import load_scenario
+
+    sc = load_scenario(out / "scenario.toml")
+    fitted = res["params_all"]
+    assert sc.learner.format_fail == pytest.approx(fitted["format_fail"])
+    assert sc.learner.lr_shared == pytest.approx(fitted["lr_shared"])
+    assert sc.population.features.dim == fitted["dim"]
+    assert sc.population.train_prompts == 160 and sc.engine.batch_prompts == 32
+    assert sc.strategies[0].allocator == {"kind": "uniform", "n": 8}
+    short = dataclasses.replace(sc, engine=dataclasses.replace(sc.engine, steps=3))
+    for i in range(len(short.strategies)):
+        rows = Cell(short, i, 0).run()
+        assert [r["step"] for r in rows] == [0, 1, 2, 3]  # step 0 is before training

@@ -55,21 +55,48 @@ class _FixedSeedScenario(Scenario):
         return np.random.SeedSequence([0x5EED, self.seed, seed_index])
 
 
-def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int) -> Scenario:
-    """The scenario of uniform GRPO run long enough for every prompt to appear ``appearances`` times."""
+def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1):
+    """Population, learner and engine of uniform GRPO run until every prompt has appeared ``appearances`` times."""
     steps = math.ceil(appearances * algo.prompts / algo.batch) + 1
     pop = PopulationSpec(
-        train_prompts=algo.prompts, test_prompts=1, pass_rate=init.to_pass_rate_spec(),
+        train_prompts=algo.prompts, test_prompts=test_prompts, pass_rate=init.to_pass_rate_spec(),
         features=FeatureSpec(dim=params.dim, skill_shape=params.skill_shape, skill_scale=params.skill_scale,
                              idio_scale=params.idio_scale, grad_noise=params.grad_noise),
     )
-    sc = _FixedSeedScenario(
-        name="calibration", strategies=(StrategySpec(allocator={"kind": "uniform", "n": algo.n}),), seed=seed, seeds=1,
-        population=pop, learner=LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, kl_coef=params.kl_coef,
-                            format_fail=params.format_fail, lr_format=params.lr_format, pass_at_k=(1,)),
-        engine=EngineSpec(steps=steps, batch_prompts=algo.batch),
-    )
-    return sc
+    learner = LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, kl_coef=params.kl_coef,
+                          format_fail=params.format_fail, lr_format=params.lr_format, pass_at_k=(1,))
+    return {"population": pop, "learner": learner, "engine": EngineSpec(steps=steps, batch_prompts=algo.batch)}
+
+
+def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int) -> Scenario:
+    """The scenario of uniform GRPO run long enough for every prompt to appear ``appearances`` times."""
+    return _FixedSeedScenario(name="calibration", strategies=(StrategySpec(allocator={"kind": "uniform", "n": algo.n}),),
+                              seed=seed, seeds=1, **_world(init, params, algo, appearances))
+
+
+# Strategies of the calibrated scenario ``simbench validate`` writes: the logged algorithm first, then
+# the catalogue's main families, so a user can compare allocators on a simulator fitted to their own run.
+CALIBRATED_STRATEGIES = (
+    {"allocator": {"kind": "dapo", "on_exhausted": "train"}},
+    {"name": "reinforce_ada-balanced", "allocator": {"kind": "reinforce_ada", "choice": "balanced"}},
+    {"allocator": {"kind": "gvm"}},
+    {"name": "knapsack-dp", "allocator": {"kind": "knapsack", "solver": "dp"}},
+)
+
+
+def calibrated_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, name: str,
+                        description: str, seeds: int = 4, test_prompts: int = 512) -> Scenario:
+    """A scenario file's worth: the fitted population and learner, the log's batch and length, allocators to compare.
+
+    The first strategy is the logged algorithm (uniform, n); DAPO gets the same n.
+    """
+    strategies = [StrategySpec(allocator={"kind": "uniform", "n": algo.n})]
+    for spec in CALIBRATED_STRATEGIES:
+        spec = {**spec, "allocator": {**spec["allocator"], **({"n": algo.n} if spec["allocator"]["kind"] == "dapo" else {})}}
+        strategies.append(StrategySpec(**spec))
+    world = _world(init, params, algo, appearances, test_prompts)
+    world["learner"] = dataclasses.replace(world["learner"], pass_at_k=LearnerSpec().pass_at_k)
+    return Scenario(name=name, description=description, strategies=tuple(strategies), seeds=seeds, **world)
 
 
 class RecordingCell(Cell):

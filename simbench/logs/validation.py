@@ -11,10 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import tomli_w  # noqa: E402
 
 from simbench.logs.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
 from simbench.logs.population_fit import paper_statistics  # noqa: E402
-from simbench.logs.simulate import LogAlgorithm  # noqa: E402
+from simbench.logs.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
 
 LABELS = {"mean_pass": "mean pass rate", "all_correct": "share of all-correct groups", "all_wrong": "share of all-wrong groups"}
 
@@ -36,10 +37,25 @@ def curves_figure(observed: dict, runs: dict[str, dict], calib: int | None, titl
         ax.set_xlabel("appearance (about one epoch each)")
         ax.set_title(LABELS[c])
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7, loc="upper left")  # the lower right holds the "forecast ->" mark
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def write_calibrated_scenario(cal, appearances: int, path: Path, name: str, log: str) -> None:
+    """Write the simulator fitted to the whole log as a scenario file (``simbench run`` compares allocators on it)."""
+    sc = calibrated_scenario(cal.init, cal.params, cal.algo, appearances, name,
+                             f"Simulator calibrated to {log.split(' [')[0]}: initial population fitted at appearance 1, "
+                             f"learner fitted to appearances 1-{appearances} (simbench validate)")
+    data = json.loads(json.dumps(sc.to_dict(), default=float))  # numpy scalars -> plain floats
+    law = data["population"]["pass_rate"]  # keep only the keys of the fitted law's kind
+    used = ("a", "b") if law["kind"] == "beta" else ("weights", "alphas", "betas")
+    data["population"]["pass_rate"] = {"kind": law["kind"], **{k: law[k] for k in used}}
+    data["strategies"] = [{k: v for k, v in st.items() if v != ""} for st in data["strategies"]]
+    header = ("# Written by `simbench validate`: the simulator calibrated to a real log. Response lengths are the\n"
+              "# defaults (the log has no token counts). Run it with `simbench run` to compare allocators.\n")
+    path.write_text(header + tomli_w.dumps(data))
 
 
 def _profile(profile: dict) -> str:
@@ -91,6 +107,7 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
         "calibration_seconds": fc.calibration.seconds + full.seconds,
     }
     (out / "validation.json").write_text(json.dumps(result, indent=2, default=float))
+    write_calibrated_scenario(full, T, out / "scenario.toml", f"{title}-calibrated", read_summary)
     err = pd.DataFrame([{"curve": c, "error_at_end": fc.errors_end[c], "max_error_held_out": fc.errors_max[c],
                          "mean_error_held_out": fc.errors_mean[c]} for c in CURVES])
     text = [
@@ -104,6 +121,9 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
         f"Calibrated on all {T} appearances: `{asdict(full.params)}` (loss {full.loss:.3g}, {full.evaluations} evaluations).", "",
         f"Calibrated on 1-{calib}: `{asdict(fc.calibration.params)}` (loss {fc.calibration.loss:.3g}, "
         f"{fc.calibration.evaluations} evaluations).", "",
+        "The learner calibrated on all appearances, with the population fitted at appearance 1, is written as "
+        "`scenario.toml` (the logged algorithm, uniform GRPO, and DAPO, Reinforce-Ada, GVM and knapsack): "
+        "`simbench run scenario.toml` compares allocators on a simulator fitted to this log.", "",
         "Feature dimension (profiled: one fit per dimension, the lowest objective wins): objective by dimension "
         f"calibrating on all {_profile(full.profile)}; on 1-{calib} {_profile(fc.calibration.profile)}.", "",
         "## Population fits per appearance (MLE of beta-binomial counts)", "",
