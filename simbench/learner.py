@@ -177,10 +177,12 @@ class LogisticPolicy:
         s = self.format_rate()
         q = self.skill_rates(prompts)
         qj = q[slot]
+        # a failure is formed-and-wrong w.p. s(1-q), unformed-and-correct (1-s)q, unformed-and-wrong (1-s)(1-q), over 1 - sq
         w = rng.random(len(slot)) * (1.0 - s * qj)
-        failed = reward == 0
-        formed = np.where(failed, w < s * (1.0 - qj), True)  # formed and wrong ...
-        correct = np.where(failed, (w >= s * (1.0 - qj)) & (w < s * (1.0 - qj) + (1.0 - s) * qj), True)  # ... or not formed
+        passed = reward != 0
+        wrong_formed = s * (1.0 - qj)
+        formed = passed | (w < wrong_formed)
+        correct = passed | ((w >= wrong_formed) & (w < wrong_formed + (1.0 - s) * qj))
         step_g = self.spec.lr_format / n_kept * float(np.dot(adv, formed - s))
         self.g += step_g
         norm = kernels.policy_update(

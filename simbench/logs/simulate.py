@@ -55,7 +55,8 @@ class _FixedSeedScenario(Scenario):
         return np.random.SeedSequence([0x5EED, self.seed, seed_index])
 
 
-def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1):
+def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1,
+           pass_at_k: tuple[int, ...] = (1,)):
     """Population, learner and engine of uniform GRPO run until every prompt has appeared ``appearances`` times."""
     steps = math.ceil(appearances * algo.prompts / algo.batch) + 1
     pop = PopulationSpec(
@@ -64,7 +65,7 @@ def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appea
                              idio_scale=params.idio_scale, grad_noise=params.grad_noise),
     )
     learner = LearnerSpec(lr_shared=params.lr_shared, lr_prompt=params.lr_prompt, kl_coef=params.kl_coef,
-                          format_fail=params.format_fail, lr_format=params.lr_format, pass_at_k=(1,))
+                          format_fail=params.format_fail, lr_format=params.lr_format, pass_at_k=pass_at_k)
     return {"population": pop, "learner": learner, "engine": EngineSpec(steps=steps, batch_prompts=algo.batch)}
 
 
@@ -74,29 +75,22 @@ def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorith
                               seed=seed, seeds=1, **_world(init, params, algo, appearances))
 
 
-# Strategies of the calibrated scenario ``simbench validate`` writes: the logged algorithm first, then
-# the catalogue's main families, so a user can compare allocators on a simulator fitted to their own run.
-CALIBRATED_STRATEGIES = (
-    {"allocator": {"kind": "dapo", "on_exhausted": "train"}},
-    {"name": "reinforce_ada-balanced", "allocator": {"kind": "reinforce_ada", "choice": "balanced"}},
-    {"allocator": {"kind": "gvm"}},
-    {"name": "knapsack-dp", "allocator": {"kind": "knapsack", "solver": "dp"}},
-)
-
-
 def calibrated_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, name: str,
                         description: str, seeds: int = 4, test_prompts: int = 512) -> Scenario:
     """A scenario file's worth: the fitted population and learner, the log's batch and length, allocators to compare.
 
-    The first strategy is the logged algorithm (uniform, n); DAPO gets the same n.
+    The logged algorithm (uniform, n) comes first, then the catalogue's main families (DAPO with the same n).
     """
-    strategies = [StrategySpec(allocator={"kind": "uniform", "n": algo.n})]
-    for spec in CALIBRATED_STRATEGIES:
-        spec = {**spec, "allocator": {**spec["allocator"], **({"n": algo.n} if spec["allocator"]["kind"] == "dapo" else {})}}
-        strategies.append(StrategySpec(**spec))
-    world = _world(init, params, algo, appearances, test_prompts)
-    world["learner"] = dataclasses.replace(world["learner"], pass_at_k=LearnerSpec().pass_at_k)
-    return Scenario(name=name, description=description, strategies=tuple(strategies), seeds=seeds, **world)
+    n = algo.n
+    strategies = (
+        StrategySpec(allocator={"kind": "uniform", "n": n}),
+        StrategySpec(allocator={"kind": "dapo", "n": n, "on_exhausted": "train"}),
+        StrategySpec(name="reinforce_ada-balanced", allocator={"kind": "reinforce_ada", "choice": "balanced"}),
+        StrategySpec(allocator={"kind": "gvm"}),
+        StrategySpec(name="knapsack-dp", allocator={"kind": "knapsack", "solver": "dp"}),
+    )
+    return Scenario(name=name, description=description, strategies=strategies, seeds=seeds,
+                    **_world(init, params, algo, appearances, test_prompts, LearnerSpec().pass_at_k))
 
 
 class RecordingCell(Cell):
