@@ -66,7 +66,7 @@ class PRSLearner:
         self.counts[g] += cross_counts(Gt)
         self.colsum[g] += Gt.sum(axis=0, dtype=np.int64)
         self.n[g] += len(yt)
-        self.A[g] = standardised_gram(self.counts[g], self.colsum[g], int(self.n[g]), self.centre, self.scale)
+        self.A[g] = standardised_gram(self.counts[g], self.colsum[g], float(self.n[g]), self.centre, self.scale)
         self.gy[g] += genotype_tdot(Gt, yt)
         self.ysum[g] += math.fsum(yt.tolist())  # correctly rounded: the same on every machine
         self.b[g] = (self.gy[g] - self.centre * self.ysum[g]) * self.scale

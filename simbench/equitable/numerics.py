@@ -33,14 +33,20 @@ def cross_counts(geno: np.ndarray) -> np.ndarray:
     return out
 
 
-def standardised_gram(counts: np.ndarray, colsum: np.ndarray, n: int, centre: np.ndarray, scale: np.ndarray) -> np.ndarray:
+@jit
+def standardised_gram(counts, colsum, n, centre, scale):
     """``X^T X`` for ``X = (G - centre) * scale`` from the integer statistics of G, exactly symmetric.
 
-    ``X^T X = scale scale^T * (G^T G - (c S^T + S c^T) + n c c^T)`` with S the column sums of G.
+    ``X^T X = scale scale^T * (G^T G - (c S^T + S c^T) + n c c^T)`` with S the column sums of G;
+    entry (j, k) adds the same numbers as entry (k, j), so the result is symmetric to the bit.
     """
-    cross = np.outer(centre, colsum)
-    cross = cross + cross.T  # c_j S_k + S_j c_k: the same two numbers at (j, k) and (k, j)
-    return (counts - cross + float(n) * np.outer(centre, centre)) * np.outer(scale, scale)
+    M = len(centre)
+    out = np.empty((M, M))
+    for j in range(M):
+        for k in range(M):
+            cross = centre[j] * colsum[k] + centre[k] * colsum[j]
+            out[j, k] = (counts[j, k] - cross + n * (centre[j] * centre[k])) * (scale[j] * scale[k])
+    return out
 
 
 @jit
