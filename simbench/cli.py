@@ -8,7 +8,8 @@ import sys
 
 from simbench import __version__
 from simbench.config import ConfigError
-from simbench.store import StoreMismatch
+from simbench.runner import SigtermAsInterrupt
+from simbench.store import StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,16 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    stop = SigtermAsInterrupt()  # `timeout` and batch schedulers stop a run with SIGTERM: treat it as Ctrl-C
     try:
-        return int(args.handler(args) or 0)
-    except (ConfigError, StoreMismatch) as err:
+        with stop:
+            return int(args.handler(args) or 0)
+    except (ConfigError, StoreError) as err:
         if isinstance(err, ConfigError) and err.source == "<memory>" and str(err.where).startswith("--"):
             err = err.in_file("command line")  # an option's value, not a file's
         print(f"simbench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("simbench: interrupted", file=sys.stderr)
-        return 130
+        print(f"simbench: interrupted{' by SIGTERM' if stop.received else ''}", file=sys.stderr)
+        return 143 if stop.received else 130
 
 
 if __name__ == "__main__":
