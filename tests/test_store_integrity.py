@@ -328,12 +328,21 @@ def _session(sid: int) -> set[int]:
     return out
 
 
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:100].decode(errors="replace")
+    except OSError:
+        return "(exited)"
+
+
 @pytest.mark.skipif(not LINUX_PROC, reason="inspects processes through /proc (Linux)")
 def test_sigterm_stops_a_ray_run_cleanly_and_leaves_no_process(tmp_path, signal_reference):
     pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
     path, reference = signal_reference
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "simbench.cli", "run", str(path), "--out", str(out), "--quiet", "--executor", "ray"]
+    # "local": a Ray instance of its own, never a cluster another program left running on this machine
+    cmd = [sys.executable, "-m", "simbench.cli", "run", str(path), "--out", str(out), "--quiet", "--executor", "ray",
+           "--address", "local"]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.time() + 180
@@ -342,16 +351,16 @@ def test_sigterm_stops_a_ray_run_cleanly_and_leaves_no_process(tmp_path, signal_
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)  # ray.init installs a handler that exits at once; ours must win
         err = proc.communicate(timeout=120)[1]
-        assert proc.returncode == 143, err
-        assert "rerun the same command to resume" in err, err
+        assert proc.returncode == 143 and "rerun the same command to resume" in err, err
         deadline = time.time() + 60  # ray.shutdown stops the local instance: raylet, GCS and workers
         while _session(proc.pid) and time.time() < deadline:
             time.sleep(0.2)
-        assert not _session(proc.pid), f"processes left: {sorted(_session(proc.pid))}"
+        left = {pid: _command(pid) for pid in _session(proc.pid)}
+        assert not left, f"processes left: {left}"
     finally:
         for pid in _session(proc.pid):
             os.kill(pid, signal.SIGKILL)
     kept = len(list((out / "units").glob("*.parquet")))
-    assert 1 <= kept < 8
+    assert 1 <= kept < 8, f"{kept} units finished: the run must be interrupted part-way for this test to mean anything"
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), reference)
