@@ -94,16 +94,12 @@ class Store:
         self.manifest.update(simbench_version=__version__, packages=package_versions())
 
     def read_manifest(self) -> dict | None:
-        if not self.manifest_path.exists():
-            return None
-        return json.loads(self.manifest_path.read_text())
+        return read_manifest(self.root)
 
     def write_manifest(self, **fields) -> None:
         self.manifest.update(fields)
         self.manifest["units_done"] = len(self.done())
-        tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-        os.replace(tmp, self.manifest_path)
+        write_manifest(self.root, self.manifest)
 
     def done(self) -> set[str]:
         """Keys of the units whose file is complete."""
@@ -123,6 +119,26 @@ class Store:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         return path
+
+
+def read_manifest(root: str | Path) -> dict | None:
+    """``root/manifest.json`` as a dict, or None if there is none."""
+    path = Path(root) / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_manifest(root: str | Path, manifest: dict) -> None:
+    """Write ``root/manifest.json`` atomically.
+
+    Besides what produced the results, a manifest records how to read them:
+    ``world`` (rl, equitable, replay or validation), ``title``, ``command`` and,
+    for run and sweep, ``swept`` (the swept keys) and ``cells`` (each cell's id and
+    assignments), so reports never guess them from column names.
+    """
+    path = Path(root) / "manifest.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)
 
 
 def thin_rows(df: pd.DataFrame, limit: int) -> pd.DataFrame:
