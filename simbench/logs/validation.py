@@ -18,7 +18,7 @@ from simbench.config import ConfigError  # noqa: E402
 from simbench.logs.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
 from simbench.logs.population_fit import paper_statistics  # noqa: E402
 from simbench.logs.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
-from simbench.report import Table, figure, report_dir  # noqa: E402
+from simbench.report import Table, figure, report_dir, seeds_text  # noqa: E402
 from simbench.store import package_versions, write_manifest  # noqa: E402
 
 LABELS = {"mean_pass": "mean pass rate", "all_correct": "share of all-correct groups", "all_wrong": "share of all-wrong groups"}
@@ -34,7 +34,7 @@ def curves_figure(curves: pd.DataFrame, runs: dict[str, str], seeds: int, calib:
     for ax, c in zip(axes, CURVES):
         ax.plot(t, curves[f"observed_{c}"], "k-o", ms=3, label="observed (log)")
         for (name, prefix), ls in zip(runs.items(), ("--", ":")):
-            ax.plot(t, curves[f"{prefix}_{c}"], linestyle=ls, label=f"{name}: mean over {seeds} seeds")
+            ax.plot(t, curves[f"{prefix}_{c}"], linestyle=ls, label=f"{name}: mean over {seeds_text([seeds])}")
             ax.fill_between(t, curves[f"{prefix}_{c}_min"], curves[f"{prefix}_{c}_max"], alpha=0.2, label=f"{name}: range over seeds")
         if calib:
             ax.axvline(calib + 0.5, color="gray", lw=0.8)
@@ -140,7 +140,8 @@ def build_report(root: Path, folder: Path, manifest: dict):
         f"(one appearance per epoch), initial population = Beta mixture fitted at appearance 1: {res['init_population']}.",
         figure(fig, folder, "validation", "observed vs simulated"),
         Table(f"Forecast check: calibrate on appearances 1-{calib}, predict {calib + 1}-{T}; absolute error "
-              f"|simulated mean over {seeds} fresh seeds - observed| (one calibration: no interval)", err),
+              f"|simulated mean - observed|, the mean over {seeds_text([seeds])} not used in calibration "
+              "(one calibration: no interval)", err),
         f"Fitted learner, calibrated on all {T} appearances: `{res['params_all']}` (loss {res['loss_all']:.3g}, "
         f"{res['evaluations_all']} evaluations). Calibrated on 1-{calib}: `{res['params_forecast']}` "
         f"(loss {res['loss_forecast']:.3g}, {res['evaluations_forecast']} evaluations).",
