@@ -8,7 +8,9 @@ The summary's statistics (see ``simbench.stats`` and docs/sweeps_reports.md):
   with a 95% percentile bootstrap interval;
 - speedup vs the baseline: the ratio of the two Kaplan-Meier medians (baseline /
   allocator), with a 95% paired bootstrap interval (seeds resampled jointly, since
-  strategies share each seed's population and batch order).
+  strategies share each seed's population and batch order);
+- test pass at equal token budget, and its gain over the baseline: a mean, and the
+  mean of per-seed differences, each with a 95% t-interval on the logit scale.
 """
 from __future__ import annotations
 
@@ -27,7 +29,13 @@ CORE_COLUMNS = [
     "trained_samples", "waves", "groups_all_pass", "groups_all_fail", "groups_mixed", "effective_ratio",
     "train_pass", "test_pass",
 ]
+RATES = ("train_pass", "test_pass", "effective_ratio")  # columns in [0, 1] (with test_pass_at_<k>)
 GAIN_SHARE = 0.9  # the default target: this share of the smallest gain of any baseline seed
+
+
+def support_of(column: str) -> tuple[float, float]:
+    """The range of a results column: [0, 1] for pass rates and the effective ratio, else unbounded."""
+    return stats.UNIT if column in RATES or column.startswith("test_pass_at_") else stats.REAL
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
@@ -186,8 +194,8 @@ def summarise(df: pd.DataFrame, baseline: str = "uniform", target: Target | None
 def at_equal_budget(df: pd.DataFrame, baseline: str = "uniform") -> pd.DataFrame:
     """Test pass rate at the largest token budget every run reached, and the paired gain vs ``baseline``.
 
-    Test pass: mean over seeds with a 95% t-interval on the logit scale; gain:
-    mean of per-seed differences with a 95% paired bootstrap interval.
+    Test pass: mean over seeds with a 95% t-interval on the logit scale; gain: mean
+    of per-seed differences with a 95% paired t-interval on the logit scale of [-1, 1].
     """
     check_baseline(df, baseline)
     runs = runs_of(df)
@@ -198,7 +206,7 @@ def at_equal_budget(df: pd.DataFrame, baseline: str = "uniform") -> pd.DataFrame
         seeds = [s for a, s in runs if a == alloc]
         m, lo, hi = stats.mean_ci([at[alloc, s] for s in seeds], stats.UNIT)
         diffs = [at[alloc, s] - at[baseline, s] for s in seeds if (baseline, s) in at]
-        d, dlo, dhi = stats.bootstrap_mean_ci(diffs)
+        d, dlo, dhi = stats.mean_ci(diffs, stats.difference_support(stats.UNIT))
         rows.append({
             "allocator": alloc, "seeds": len(seeds), "token_budget": budget,
             "test_pass_at_budget": m, "test_pass_at_budget_ci_low": lo, "test_pass_at_budget_ci_high": hi,

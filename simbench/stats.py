@@ -1,12 +1,12 @@
 """Statistics of reports: intervals that stay in each quantity's support, seeded bootstraps, Kaplan-Meier medians.
 
-- A mean over seeds gets a Student-t interval computed on a scale where its
-  support is unbounded (logit for a rate in [0, 1], log for a positive count,
-  log(1 - x) for R^2 <= 1) by the delta method, and mapped back, so the
-  interval never leaves the support and matches the usual t-interval when the
-  mean is far from the bounds.
-- Medians, ratios and paired differences get percentile bootstrap intervals
-  over seeds, from a fixed seed, so the same results give the same report.
+- A mean over seeds (or of paired per-seed differences) gets a Student-t
+  interval computed on a scale where its support is unbounded (logit for a rate
+  in [0, 1], log for a positive count, log(1 - x) for R^2 <= 1) by the delta
+  method, and mapped back, so the interval never leaves the support and matches
+  the usual t-interval when the mean is far from the bounds.
+- Medians and ratios of medians get percentile bootstrap intervals over seeds,
+  from a fixed seed, so the same results give the same report.
 - Times to a target that some runs never reach are right-censored at the run's
   end; their median is the Kaplan-Meier median.
 """
@@ -94,18 +94,9 @@ def percentile_interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[f
     return float(np.quantile(r, tail, method="lower")), float(np.quantile(r, 1 - tail, method="higher"))
 
 
-def bootstrap_mean_ci(values, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean and percentile bootstrap interval (seeded); nan interval for fewer than two values.
-
-    For paired differences: pass the per-seed differences.
-    """
-    v = np.asarray(values, float)
-    if len(v) == 0:
-        return math.nan, math.nan, math.nan
-    if len(v) < 2:
-        return float(v.mean()), math.nan, math.nan
-    lo, hi = percentile_interval(v[resamples(len(v))].mean(axis=1), level)
-    return float(v.mean()), lo, hi
+def difference_support(support: tuple[float, float]) -> tuple[float, float]:
+    """The support of a difference of two values in ``support`` (e.g. (-1, 1) for two rates)."""
+    return support[0] - support[1], support[1] - support[0]
 
 
 def km_median(time, event) -> np.ndarray:

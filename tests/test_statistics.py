@@ -78,7 +78,7 @@ def test_intervals_far_from_the_bounds_agree_with_the_t_interval():
 
 def test_one_value_gives_no_interval_and_values_outside_the_support_are_refused():
     assert stats.mean_ci([0.3], stats.UNIT)[0] == 0.3 and math.isnan(stats.mean_ci([0.3], stats.UNIT)[1])
-    assert math.isnan(stats.bootstrap_mean_ci([0.3])[2])
+    assert math.isnan(stats.mean_ci([0.1], stats.difference_support(stats.UNIT))[2])
     with pytest.raises(ValueError, match="support"):
         stats.mean_ci([0.5, 1.2], stats.UNIT)
 
@@ -158,6 +158,22 @@ def test_the_speedup_is_a_paired_bootstrap():
     lo, hi = s.loc["half", ["speedup_vs_uniform_ci_low", "speedup_vs_uniform_ci_high"]]
     assert s.loc["half", "speedup_vs_uniform"] == pytest.approx(2.0) and lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
     assert s.loc["half", "tokens_to_target_median_ci_high"] > 10 * s.loc["half", "tokens_to_target_median_ci_low"]
+
+
+def test_the_gain_at_equal_budget_is_paired():
+    # every seed: the allocator is 0.01 above the baseline at the same tokens, while seeds differ by 0.3
+    starts = [0.1, 0.25, 0.4]
+    df = frame({"uniform": [(100, [s + 0.01 * k for k in range(6)]) for s in starts],
+                "better": [(100, [s + 0.01 + 0.01 * k for k in range(6)]) for s in starts]})
+    g = at_equal_budget(df).set_index("allocator")
+    assert (g.loc["better", ["gain_vs_uniform", "gain_vs_uniform_ci_low", "gain_vs_uniform_ci_high"]].to_numpy(float)
+            == pytest.approx([0.01, 0.01, 0.01]))
+    lo, hi = g.loc["better", ["test_pass_at_budget_ci_low", "test_pass_at_budget_ci_high"]]
+    assert 0 < lo and hi < 1 and hi - lo > 0.3  # unpaired, the seeds' spread would swamp the gain
+    # two seeds, differences of different signs: a wide interval, still inside [-1, 1]
+    df = frame({"uniform": [(100, [0.3, 0.5]), (100, [0.3, 0.5])], "noisy": [(100, [0.3, 0.9]), (100, [0.3, 0.2])]})
+    g = at_equal_budget(df).set_index("allocator")
+    assert -1 < g.loc["noisy", "gain_vs_uniform_ci_low"] < -0.3 and 0.1 < g.loc["noisy", "gain_vs_uniform_ci_high"] < 1
 
 
 def test_summaries_are_deterministic():

@@ -135,8 +135,8 @@ def test_ray_executor_matches_local_bit_for_bit():
 def test_compare_same_results_gives_zero_difference(tmp_path):
     path = write(tmp_path, tiny())
     assert main(["run", str(path), "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    values, _ = compare_values(tmp_path / "a", read_manifest(tmp_path / "a"), None)
-    table = compare(values, values)
+    values, _, support = compare_values(tmp_path / "a", read_manifest(tmp_path / "a"), None)
+    table = compare(values, values, support)
     assert (table["b_minus_a"] == 0).all() and (table["paired_seeds"] == 2).all()
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
 

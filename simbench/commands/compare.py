@@ -9,7 +9,7 @@ import pandas as pd
 from simbench.config import ConfigError
 from simbench.report import manifest_of, seeds_text, world_of
 from simbench.report.tables import format_table
-from simbench.stats import REPS, bootstrap_mean_ci
+from simbench.stats import REAL, difference_support, mean_ci
 
 
 def add_parser(sub):
@@ -22,12 +22,12 @@ def add_parser(sub):
     return p
 
 
-def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "value") -> pd.DataFrame:
+def compare(a: pd.DataFrame, b: pd.DataFrame, support: tuple[float, float] = REAL, metric: str = "value") -> pd.DataFrame:
     """Per key (allocator, or cell and allocator): mean ``metric`` in A and B and B - A, paired by seed.
 
-    ``a``, ``b``: one row per key and seed.  The difference is the mean of the
-    per-seed differences over the seeds both have, with a 95% paired bootstrap
-    interval (nan with fewer than two pairs).
+    ``a``, ``b``: one row per key and seed, values in ``support``.  The difference is
+    the mean of the per-seed differences over the seeds both have, with a 95% paired
+    Student-t interval on the scale of the differences' support (nan with one pair).
     """
     keys = [c for c in a.columns if c not in ("seed", metric)]
     ga, gb = ({k: g.set_index("seed")[metric] for k, g in d.groupby(keys, sort=False)} for d in (a, b))
@@ -36,7 +36,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "value") -> pd.DataF
     for key in dict.fromkeys([*ga, *gb]):
         va, vb = ga.get(key, empty), gb.get(key, empty)
         common = va.index.intersection(vb.index)
-        diff, lo, hi = bootstrap_mean_ci((vb.loc[common] - va.loc[common]).to_numpy(float))
+        diff, lo, hi = mean_ci((vb.loc[common] - va.loc[common]).to_numpy(float), difference_support(support))
         rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "seeds_a": len(va), "seeds_b": len(vb), f"{metric}_a": va.mean(), f"{metric}_b": vb.mean(),
                      "paired_seeds": len(common), "b_minus_a": diff, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
@@ -55,12 +55,12 @@ def run(args) -> int:
     if None not in hashes and hashes[0] != hashes[1]:
         print(f"simbench: note: {dirs[0]} and {dirs[1]} come from different scenarios "
               f"({hashes[0][:12]} vs {hashes[1][:12]}); seeds are paired by index only", file=sys.stderr)
-    (va, label), (vb, _) = (module.compare_values(d, m, args.metric) for d, m in zip(dirs, manifests))
-    table = compare(va, vb)
+    (va, label, support), (vb, _, _) = (module.compare_values(d, m, args.metric) for d, m in zip(dirs, manifests))
+    table = compare(va, vb, support)
     name = label.replace(" ", "_")
     table = table.rename(columns={"value_a": f"{name}_a", "value_b": f"{name}_b"})
     counts = pd.concat([table["seeds_a"], table["seeds_b"]])
     print(f"{label}: A = {dirs[0]}, B = {dirs[1]}; mean over {seeds_text(counts)} each; B - A: mean of per-seed differences "
-          f"over the paired seeds, 95% paired bootstrap interval ({REPS} resamples)")
+          f"over the paired seeds, 95% paired Student-t interval" + (" on the logit scale of its range" if support != REAL else ""))
     print(format_table(table))
     return 0

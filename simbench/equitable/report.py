@@ -118,4 +118,7 @@ def build_report(root: Path, folder: Path, manifest: dict, thin: int | None = No
 
 def compare_values(root: Path, manifest: dict, metric: str | None):
     """Per (cell,) allocator and seed, the final ``metric`` (default objective)."""
-    return final_values(root, manifest, metric or "objective", "batch")
+    metric = metric or "objective"
+    sup = supports(manifest["metric"], manifest["objective"])
+    support = sup["perf"] if metric.startswith("perf_") else sup.get(metric, stats.REAL)
+    return final_values(root, manifest, metric, "batch", support)

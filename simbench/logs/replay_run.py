@@ -18,7 +18,7 @@ from simbench.config import ConfigError  # noqa: E402
 from simbench.report import Table, figure, report_dir, seeds_text  # noqa: E402
 from simbench.report.figures import STYLES, band_on_grid  # noqa: E402
 from simbench.results import write_results  # noqa: E402
-from simbench.stats import POSITIVE, UNIT, mean_ci  # noqa: E402
+from simbench.stats import POSITIVE, REAL, UNIT, mean_ci  # noqa: E402
 from simbench.store import package_versions, write_manifest  # noqa: E402
 from simbench.scenario import BudgetSpec, EngineSpec, Scenario, StrategySpec  # noqa: E402
 
@@ -129,7 +129,8 @@ def compare_values(root: Path, manifest: dict, metric: str | None):
     allowed = [c for c in per_seed.columns if c not in ("allocator", "seed")]
     if metric not in allowed:
         raise ConfigError("--metric", metric, f"a per-seed statistic of a replay: {', '.join(allowed)}", "command line")
-    return per_seed[["allocator", "seed", metric]].rename(columns={metric: "value"}), metric
+    support = UNIT if metric in ("mixed_share", "effective_ratio", "truncated_share", "log_pass") else REAL
+    return per_seed[["allocator", "seed", metric]].rename(columns={metric: "value"}), metric, support
 
 
 def write_replay_report(df: pd.DataFrame, out: Path, title: str, read_summary: str, command: str = "") -> tuple[Path, pd.DataFrame]:

@@ -19,6 +19,7 @@ from simbench.logs.calibrate import CURVES, DIMS, Forecast, calibrate, fit_popul
 from simbench.logs.population_fit import paper_statistics  # noqa: E402
 from simbench.logs.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
 from simbench.report import Table, figure, report_dir, seeds_text  # noqa: E402
+from simbench.stats import UNIT  # noqa: E402
 from simbench.store import package_versions, write_manifest  # noqa: E402
 
 LABELS = {"mean_pass": "mean pass rate", "all_correct": "share of all-correct groups", "all_wrong": "share of all-wrong groups"}
@@ -165,4 +166,4 @@ def compare_values(root: Path, manifest: dict, metric: str | None):
     keys = {"error_at_end": "forecast_errors_end", "max_error_held_out": "forecast_errors_max", "mean_error_held_out": "forecast_errors_mean"}
     if metric not in keys:
         raise ConfigError("--metric", metric, f"a forecast error of a validation: {', '.join(keys)}", "command line")
-    return pd.DataFrame([{"allocator": c, "seed": 0, "value": res[keys[metric]][c]} for c in CURVES]), metric
+    return pd.DataFrame([{"allocator": c, "seed": 0, "value": res[keys[metric]][c]} for c in CURVES]), metric, UNIT

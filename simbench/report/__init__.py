@@ -107,14 +107,14 @@ def report_dir(root: str | Path, **options) -> tuple[Path, pd.DataFrame | None]:
     return write_report(blocks, root, manifest.get("title", root.name), manifest.get("command", "")), summary
 
 
-def final_values(root: Path, manifest: dict, metric: str, clock: str):
-    """Per (cell,) allocator and seed, ``metric`` in the run's last row (by ``clock``), as compare's (values, label)."""
+def final_values(root: Path, manifest: dict, metric: str, clock: str, support: tuple[float, float]):
+    """Per (cell,) allocator and seed, ``metric`` in the run's last row (by ``clock``), as compare's (values, label, support)."""
     df = load(root)
     if metric not in df.columns:
         raise ConfigError("--metric", metric, f"a column of the results in {root}: {', '.join(df.columns)}", "command line")
     keys = ["cell", "allocator"] if manifest["swept"] else ["allocator"]
     finals = df.loc[df.groupby(keys + ["seed"], sort=False)[clock].idxmax()]
-    return finals[keys + ["seed", metric]].rename(columns={metric: "value"}).reset_index(drop=True), f"final {metric}"
+    return finals[keys + ["seed", metric]].rename(columns={metric: "value"}).reset_index(drop=True), f"final {metric}", support
 
 
 RENDER_CHECK = """<script>

@@ -9,7 +9,7 @@ import pandas as pd
 from simbench import stats
 from simbench.config import ConfigError
 from simbench.report import Table, figure, final_values, figures, seeds_text
-from simbench.results import Target, at_equal_budget, default_rule, default_target, level_target, summarise
+from simbench.results import Target, at_equal_budget, default_rule, default_target, level_target, summarise, support_of
 from simbench.store import load
 
 OPTIONS = ("baseline", "target", "thin")
@@ -17,9 +17,9 @@ THIN = 1000  # rows per unit read by default
 
 METHODS = (
     "Statistics: strategies share each seed's population and batch order, so comparisons are paired by seed. "
-    "Means over seeds get 95% Student-t intervals computed on the logit scale (so they stay in [0, 1]); medians, "
-    f"ratios and paired differences get 95% percentile bootstrap intervals from {stats.REPS} resamples of seeds "
-    "(seeded, so the same results give the same report). Tokens to target: a run that never reaches the target is "
+    "Means over seeds, and means of paired per-seed differences, get 95% Student-t intervals computed on the logit "
+    "scale (so they stay in [0, 1], or [-1, 1] for a difference); medians and their ratios get 95% percentile "
+    f"bootstrap intervals from {stats.REPS} resamples of seeds (seeded, so the same results give the same report). Tokens to target: a run that never reaches the target is "
     "censored at its final token count and counted, not dropped; the median is the Kaplan-Meier median. "
     "`inf`: a median the runs did not reach (fewer than half the seeds reached the target); `n/a`: undefined "
     "(no interval from one seed; no speedup when either median is not reached)."
@@ -100,7 +100,7 @@ def _cell_sections(df: pd.DataFrame, s: pd.DataFrame, baseline: str, target: Tar
     eq = at_equal_budget(df, baseline)
     blocks.append(Table(f"Test pass rate at equal token budget ({eq['token_budget'].iloc[0]:,.0f} tokens, the least any run spent): "
                         f"mean over {seeds_text(eq['seeds'])}, 95% Student-t interval on the logit scale; gain vs {baseline}: "
-                        "mean per-seed difference, 95% paired bootstrap interval", eq))
+                        "mean per-seed difference, 95% paired Student-t interval on the logit scale of [-1, 1]", eq))
     return blocks
 
 
@@ -153,4 +153,5 @@ def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None 
 
 def compare_values(root: Path, manifest: dict, metric: str | None):
     """Per (cell,) allocator and seed, the final ``metric`` (default test_pass)."""
-    return final_values(root, manifest, metric or "test_pass", "step")
+    metric = metric or "test_pass"
+    return final_values(root, manifest, metric, "step", support_of(metric))
