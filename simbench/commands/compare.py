@@ -37,20 +37,20 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, support: tuple[float, float] = REA
         va, vb = ga.get(key, empty), gb.get(key, empty)
         common = va.index.intersection(vb.index)
         diff, lo, hi = mean_ci((vb.loc[common] - va.loc[common]).to_numpy(float), difference_support(support))
-        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "seeds_a": len(va), "seeds_b": len(vb), f"{metric}_a": va.mean(), f"{metric}_b": vb.mean(),
-                     "paired_seeds": len(common), "b_minus_a": diff, "ci_low": lo, "ci_high": hi})
+        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "seeds_a": len(va), "seeds_b": len(vb),
+                     f"{metric}_a": va.mean(), f"{metric}_b": vb.mean(), "paired_seeds": len(common),
+                     "b_minus_a": diff, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
 
 
 def run(args) -> int:
     dirs = [Path(args.dir_a), Path(args.dir_b)]
     manifests = [manifest_of(d) for d in dirs]
-    worlds = [m.get("world") for m in manifests]
-    module = world_of(dirs[0], manifests[0])
+    module, _ = (world_of(d, m) for d, m in zip(dirs, manifests))
+    worlds = [m["world"] for m in manifests]
     if worlds[0] != worlds[1]:
         raise ConfigError("dir_b", str(dirs[1]), f"an output of the same kind as {dirs[0]} ({worlds[0]}); it holds {worlds[1]} results",
                           "command line")
-    world_of(dirs[1], manifests[1])
     hashes = [m.get("scenario_hash") for m in manifests]
     if None not in hashes and hashes[0] != hashes[1]:
         print(f"simbench: note: {dirs[0]} and {dirs[1]} come from different scenarios "
@@ -60,7 +60,11 @@ def run(args) -> int:
     name = label.replace(" ", "_")
     table = table.rename(columns={"value_a": f"{name}_a", "value_b": f"{name}_b"})
     counts = pd.concat([table["seeds_a"], table["seeds_b"]])
-    print(f"{label}: A = {dirs[0]}, B = {dirs[1]}; mean over {seeds_text(counts)} each; B - A: mean of per-seed differences "
-          f"over the paired seeds, 95% paired Student-t interval" + (" on the logit scale of its range" if support != REAL else ""))
+    if counts.max() == 1:
+        method = "one value each (no seeds), so B - A has no interval"
+    else:
+        method = (f"mean over {seeds_text(counts)} each; B - A: mean of per-seed differences over the paired seeds, 95% paired "
+                  "Student-t interval" + (" on the logit scale of its range" if support != REAL else ""))
+    print(f"{label}: A = {dirs[0]}, B = {dirs[1]}; {method}")
     print(format_table(table))
     return 0

@@ -166,4 +166,4 @@ def compare_values(root: Path, manifest: dict, metric: str | None):
     keys = {"error_at_end": "forecast_errors_end", "max_error_held_out": "forecast_errors_max", "mean_error_held_out": "forecast_errors_mean"}
     if metric not in keys:
         raise ConfigError("--metric", metric, f"a forecast error of a validation: {', '.join(keys)}", "command line")
-    return pd.DataFrame([{"allocator": c, "seed": 0, "value": res[keys[metric]][c]} for c in CURVES]), metric, UNIT
+    return pd.DataFrame([{"curve": c, "seed": 0, "value": res[keys[metric]][c]} for c in CURVES]), metric, UNIT

@@ -24,7 +24,8 @@ from simbench.store import load, read_manifest
 
 plt.rcParams["svg.hashsalt"] = "simbench"  # stable element ids: the same results give the same SVG bytes
 
-# world -> module with build_report(root, folder, manifest, **options) and compare_values(root, manifest, metric)
+# world -> module with OPTIONS (the report options it takes), build_report(root, folder, manifest, **options)
+# -> (blocks, summary or None), and compare_values(root, manifest, metric) -> (values per key and seed, label, support)
 WORLDS = {"rl": "simbench.report.rl", "equitable": "simbench.equitable.report",
           "replay": "simbench.logs.replay_run", "validation": "simbench.logs.validation"}
 
