@@ -83,6 +83,10 @@ def memory(tmp: Path, units: int = 1000, rows: int = 10_000) -> None:
             "test_pass_at_8": rng.random(rows),
         })
         df.to_parquet(store / "units" / f"base__{u % 8:03d}-{a}__seed{seed:04d}.parquet", index=False)
+    from simbench.store import write_manifest
+
+    write_manifest(store, {"world": "rl", "title": "big", "command": "", "swept": [], "cells": [{"id": "base", "params": {}}],
+                           "baseline": "alloc0", "target_test_pass": None})
     print(f"wrote {units} units x {rows} rows in {time.perf_counter() - t0:.0f} s", flush=True)
     code = ("import resource, time, sys; t=time.perf_counter(); from simbench.cli import main; "
             f"rc = main(['report', {str(store)!r}, '--baseline', 'alloc0']); "

@@ -86,8 +86,9 @@ class StrategySpec:
 class ReportSpec:
     """How results are summarised.
 
-    ``target_test_pass``: test pass rate for tokens-to-target (default: 90% of
-    the way from the initial test pass rate to the baseline's final mean).
+    ``target_test_pass``: test pass rate for tokens-to-target (default: a gain
+    over each seed's initial test pass rate of 90% of the smallest gain any
+    baseline seed makes; see ``simbench.results.default_target``).
     """
 
     baseline: str = "uniform"

@@ -148,25 +148,17 @@ class Store:
 
     def read_manifest(self, force: bool = False) -> dict | None:
         """The manifest, or None if there is none (or, with ``force``, if it is unreadable)."""
-        if not self.manifest_path.exists():
-            return None
         try:
-            return json.loads(self.manifest_path.read_text())
-        except (OSError, ValueError) as err:
+            return read_manifest(self.root)
+        except StoreError:
             if force:
                 return {}  # treated as a different scenario: its units are discarded
-            raise StoreError(f"{self.manifest_path} is unreadable ({err}): it records which scenario the results "
-                             f"in {self.root} belong to; use another --out directory, or --force to discard them") from None
+            raise
 
     def write_manifest(self, **fields) -> None:
         self.manifest.update(fields)
         self.manifest["units_done"] = len(self.done())
-        tmp = self.manifest_path.with_suffix(".json.tmp")
-        with open(tmp, "w") as fh:
-            fh.write(json.dumps(self.manifest, indent=2, sort_keys=True))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.manifest_path)
+        write_manifest(self.root, self.manifest)
 
     def done(self) -> set[str]:
         """Keys of the units whose file is complete."""
@@ -186,6 +178,35 @@ class Store:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         return path
+
+
+def read_manifest(root: str | Path) -> dict | None:
+    """``root/manifest.json`` as a dict, or None if there is none."""
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise StoreError(f"{path} is unreadable ({err}): it records which scenario the results "
+                         f"in {root} belong to; use another --out directory, or --force to discard them") from None
+
+
+def write_manifest(root: str | Path, manifest: dict) -> None:
+    """Write ``root/manifest.json`` atomically.
+
+    Besides what produced the results, a manifest records how to read them:
+    ``world`` (rl, equitable, replay or validation), ``title``, ``command`` and,
+    for run and sweep, ``swept`` (the swept keys) and ``cells`` (each cell's id and
+    assignments), so reports never guess them from column names.
+    """
+    path = Path(root) / "manifest.json"
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w") as fh:
+        fh.write(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def lock(root: Path):

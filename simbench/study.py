@@ -7,11 +7,34 @@ from pathlib import Path
 
 import pandas as pd
 
-from simbench.report import write_report
-from simbench.results import summarise, write_results
+from simbench.config import ConfigError
+from simbench.report import report_dir
+from simbench.results import write_results
 from simbench.runner import execute, units_of
 from simbench.store import Store, load
 from simbench.sweep import Cell
+
+
+def describe(cells: list[Cell], command: str) -> dict:
+    """What the manifest records so that ``simbench report`` and ``compare`` read the store right."""
+    first = cells[0].scenario
+    swept = list(dict.fromkeys(k for c in cells for k in c.params))
+    fields = {"world": getattr(first, "world", "rl"), "title": first.name, "command": command, "swept": swept,
+              "cells": [{"id": c.id, "params": c.params} for c in cells]}
+    if fields["world"] == "equitable":
+        fields.update(metric=first.learner.metric, objective=first.objective.kind)
+    else:
+        fields.update(baseline=first.report.baseline, target_test_pass=first.report.target_test_pass)
+    return fields
+
+
+def check_baseline(cells: list[Cell], source: str) -> None:
+    """Refuse, before running, a report baseline that is not one of the strategies."""
+    for c in cells:
+        sc = c.scenario
+        labels = [s.label for s in sc.strategies]
+        if getattr(sc, "world", "rl") == "rl" and sc.report.baseline not in labels:
+            raise ConfigError("report.baseline", sc.report.baseline, f"the label of one of the strategies: {', '.join(labels)}", source)
 
 
 def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, seeds: int | None = None, workers: int = 1,
@@ -21,6 +44,7 @@ def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, see
 
     Holds the store's lock throughout.  Returns (results, summary).  Swept parameters become columns of both.
     """
+    check_baseline(cells, source)
     files = {str(path): digest for c in cells for path, digest in c.scenario.files().values()}
     with Store(out, study_hash, source, force=force, files=files, repair=repair) as store:
         if store.repaired:
@@ -32,6 +56,7 @@ def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, see
 
 def _run(store: Store, cells: list[Cell], out: Path, *, seeds, workers, executor, address, progress, command):
     t0 = time.perf_counter()
+    store.write_manifest(**describe(cells, command))
     params = sorted({k for c in cells for k in c.params})
     todo = [item for c in cells for item in units_of(c.id, c.scenario, {"cell": c.id, **c.params} if params else {}, seeds)]
     keys = {u.key for u, _, _ in todo}
@@ -45,32 +70,9 @@ def _run(store: Store, cells: list[Cell], out: Path, *, seeds, workers, executor
         raise
     df = load(out, [u for u, _, _ in todo])
     write_results(df, out)
-    first = cells[0].scenario
-    if getattr(first, "world", "rl") == "equitable":
-        from simbench.equitable.report import summarise_equitable
-
-        summary = summarise_equitable(df)
-        summary.to_csv(out / "summary.csv", index=False)
-        write_report(df, out, first.name, command=command, world="equitable")
-        best = summary.sort_values("objective", ascending=False).iloc[0]
-        print(f"simbench: {len(todo)} units ({skipped} already done), {len(df)} rows in {time.perf_counter() - t0:.1f} s "
-              f"-> {out}/ (best objective: {best['allocator']} {best['objective']:.4f})")
-        return df, summary
-    if params:
-        parts = []
-        for c in cells:
-            s = summarise(df[df["cell"] == c.id], first.report.baseline, c.scenario.report.target_test_pass)
-            for k, v in c.params.items():
-                s.insert(0, k, v)
-            s.insert(0, "cell", c.id)
-            parts.append(s)
-        summary = pd.concat(parts, ignore_index=True)
-    else:
-        summary = summarise(df, first.report.baseline, first.report.target_test_pass)
-    summary.to_csv(out / "summary.csv", index=False)
-    write_report(df, out, first.name, baseline=first.report.baseline, target=first.report.target_test_pass,
-                 command=command, params=params)
-    best = summary.sort_values("final_test_pass", ascending=False).iloc[0]
+    _, summary = report_dir(out)
+    metric = "objective" if store.manifest["world"] == "equitable" else "final_test_pass"
+    best = summary.sort_values(metric, ascending=False).iloc[0]
     print(f"simbench: {len(todo)} units ({skipped} already done, {len(cells)} cells), {len(df)} rows in "
-          f"{time.perf_counter() - t0:.1f} s -> {out}/ (best final test pass: {best['allocator']} {best['final_test_pass']:.4f})")
+          f"{time.perf_counter() - t0:.1f} s -> {out}/ (best {metric.replace('_', ' ')}: {best['allocator']} {best[metric]:.4f})")
     return df, summary

@@ -138,9 +138,9 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     assert sorted(res["dimension_profile_forecast"]) == ["2", "4"]
     assert res["params_forecast"]["dim"] in (2, 4)
     assert set(res["forecast_errors_end"]) == {"mean_pass", "all_correct", "all_wrong"}
-    for name in ("validation.md", "validation.png", "curves.csv", "population_fits.csv"):
+    for name in ("report.md", "report/validation.png", "report/index.html", "curves.csv", "population_fits.csv", "manifest.json"):
         assert (out / name).stat().st_size > 0
-    assert "objective by dimension" in (out / "validation.md").read_text()
+    assert "objective by dimension" in (out / "report.md").read_text()
     # the calibrated simulator as a scenario file: it loads, carries the fitted learner, and runs
     import dataclasses
 

@@ -18,7 +18,8 @@ from simbench.commands.compare import compare
 from simbench.config import ConfigError
 from simbench.runner import run_scenario
 from simbench.scenario import parse_scenario
-from simbench.store import StoreMismatch, load
+from simbench.report.rl import compare_values
+from simbench.store import StoreMismatch, load, read_manifest
 from simbench.sweep import expand
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,8 +136,8 @@ def test_ray_executor_matches_local_bit_for_bit():
 def test_compare_same_results_gives_zero_difference(tmp_path):
     path = write(tmp_path, tiny())
     assert main(["run", str(path), "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    df = load(tmp_path / "a")
-    table = compare(df, df, "test_pass")
+    values, _, support = compare_values(tmp_path / "a", read_manifest(tmp_path / "a"), None)
+    table = compare(values, values, support)
     assert (table["b_minus_a"] == 0).all() and (table["paired_seeds"] == 2).all()
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from simbench.config import ConfigError
 from simbench.logs import FORMATS, bundled, read_log
-from simbench.logs.replay_run import replay_scenario, run_replay, summarise_replay, write_replay_report
+from simbench.logs.replay_run import replay_scenario, run_replay, write_replay_report
 from simbench.scenario import BudgetSpec, StrategySpec, load_scenario
 
 
@@ -90,10 +90,9 @@ def run(args) -> int:
     name = "replay-" + Path(args.log.split(":")[-1]).stem
     scenario, index = replay_scenario(table, strategies, args.batch, args.seeds, args.seed, budget, name)
     df = run_replay(scenario, index)
-    summary = summarise_replay(df)
     out = Path(args.out) if args.out else Path("reports") / name
     command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
-    write_replay_report(df, summary, out, name, report.summary(), command)
+    _, summary = write_replay_report(df, out, name, report.summary(), command)
     for _, r in summary.iterrows():
         print(f"  {r['allocator']}: {r['samples']:.0f} samples, mixed groups {r['mixed_share']:.3f}, "
               f"effective ratio {r['effective_ratio']:.3f}, requests truncated {r['truncated_share']:.3f}")

@@ -1,26 +1,29 @@
-"""``simbench report DIR``: (re)write the report of a results directory."""
+"""``simbench report DIR``: (re)write the report and summary of any simbench output directory."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from simbench.report import write_report
-from simbench.store import load
+from simbench.config import ConfigError
+from simbench.report import report_dir
 
 
 def add_parser(sub):
-    p = sub.add_parser("report", help="write DIR/report.md and DIR/report/index.html from the results in DIR")
-    p.add_argument("dir", help="a results directory written by run or sweep")
-    p.add_argument("--baseline", default="uniform", help="the allocator speedups are measured against (default uniform)")
-    p.add_argument("--target", type=float, help="test pass rate for tokens-to-target (default: from the baseline)")
-    p.add_argument("--max-rows-per-unit", type=int, default=1000,
-                   help="read at most this many evenly spaced steps of each run (first and last kept; default 1000)")
+    p = sub.add_parser("report", help="write DIR/report.md, DIR/report/index.html and DIR/summary.csv from the results in DIR")
+    p.add_argument("dir", help="a directory written by run, sweep, replay or validate")
+    p.add_argument("--baseline", help="run/sweep: the allocator speedups are measured against (default: the scenario's)")
+    p.add_argument("--target", type=float,
+                   help="run/sweep: test pass rate for tokens-to-target (default: the scenario's, else the default rule)")
+    p.add_argument("--max-rows-per-unit", type=int, dest="thin",
+                   help="run/sweep: read at most this many evenly spaced steps of each run (first and last kept; default 1000)")
     return p
 
 
 def run(args) -> int:
     out = Path(args.dir)
-    df = load(out, thin=args.max_rows_per_unit)
-    params = [c for c in df.columns if "." in c or "[" in c]
-    path = write_report(df, out, out.name, baseline=args.baseline, target=args.target, params=params)
+    if args.target is not None and not 0 < args.target < 1:
+        raise ConfigError("--target", args.target, "a test pass rate in (0, 1)", "command line")
+    if args.thin is not None and args.thin < 2:
+        raise ConfigError("--max-rows-per-unit", args.thin, "an integer >= 2 (the first and last step are always kept)", "command line")
+    path, _ = report_dir(out, baseline=args.baseline, target=args.target, thin=args.thin)
     print(f"simbench: report written to {path} and {out / 'report' / 'index.html'}")
     return 0

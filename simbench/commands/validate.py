@@ -52,7 +52,7 @@ def run(args) -> int:
     print(f"  forecast of appearances {calib + 1}-{T} from 1-{calib}: |error| at the end: mean pass {e['mean_pass']:.4f}, "
           f"all-correct {e['all_correct']:.4f}, all-wrong {e['all_wrong']:.4f}; max over held-out: "
           f"{m['mean_pass']:.4f}, {m['all_correct']:.4f}, {m['all_wrong']:.4f}")
-    print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/validation.md; "
+    print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/report.md; "
           f"the calibrated simulator: simbench run {out}/scenario.toml")
     return 0
 

@@ -1,4 +1,4 @@
-"""Run strategies x seeds against a log and summarise them (results.parquet, summary.csv, report.md)."""
+"""Run strategies x seeds against a log, summarise them and report (results.parquet, summary.csv, manifest.json, report.md)."""
 from __future__ import annotations
 
 import math
@@ -13,9 +13,13 @@ import pandas as pd  # noqa: E402
 
 from simbench.logs.replay import LogIndex, ReplayCell  # noqa: E402
 from simbench.population import PopulationSpec  # noqa: E402
+from simbench import __version__  # noqa: E402
+from simbench.config import ConfigError  # noqa: E402
+from simbench.report import Table, figure, report_dir, seeds_text  # noqa: E402
 from simbench.report.figures import STYLES, band_on_grid  # noqa: E402
-from simbench.report.tables import format_table  # noqa: E402
-from simbench.results import mean_ci, write_results  # noqa: E402
+from simbench.results import write_results  # noqa: E402
+from simbench.stats import POSITIVE, REAL, UNIT, mean_ci  # noqa: E402
+from simbench.store import package_versions, write_manifest  # noqa: E402
 from simbench.scenario import BudgetSpec, EngineSpec, Scenario, StrategySpec  # noqa: E402
 
 
@@ -46,47 +50,46 @@ def run_replay(scenario: Scenario, index: LogIndex) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarise_replay(df: pd.DataFrame) -> pd.DataFrame:
-    """Per allocator (mean and 95% interval over seeds): samples, mixed-group share, effective ratio, shortfall."""
+def replay_per_seed(df: pd.DataFrame) -> pd.DataFrame:
+    """Per allocator and seed: samples, groups, mixed-group share, effective ratio, truncated requests, shortfall, log pass."""
     out = []
-    for alloc, g in df.groupby("allocator", sort=False):
-        per_seed = []
-        for _, r in g.groupby("seed"):
-            trained = r["trained_samples"].sum()
-            eff = (r["effective_ratio"].fillna(0) * r["trained_samples"]).sum()
-            per_seed.append({
-                "samples": r["samples"].sum(), "groups": r["prompts"].sum(),
-                "mixed_share": r["groups_mixed"].sum() / max(r["prompts"].sum(), 1),
-                "effective_ratio": eff / trained if trained else math.nan,
-                "truncated_share": r["requests_truncated"].sum() / max(r["requests"].sum(), 1),
-                "shortfall": r["shortfall"].sum(), "requested": r["requested"].sum(),
-                "log_pass": (r["log_pass"].fillna(0) * r["samples"]).sum() / max(r["samples"].sum(), 1),
-            })
-        ps = pd.DataFrame(per_seed)
+    for (alloc, seed), r in df.groupby(["allocator", "seed"], sort=False):
+        trained = r["trained_samples"].sum()
+        eff = (r["effective_ratio"].fillna(0) * r["trained_samples"]).sum()
+        out.append({
+            "allocator": alloc, "seed": seed, "samples": r["samples"].sum(), "groups": r["prompts"].sum(),
+            "mixed_share": r["groups_mixed"].sum() / max(r["prompts"].sum(), 1),
+            "effective_ratio": eff / trained if trained else math.nan,
+            "truncated_share": r["requests_truncated"].sum() / max(r["requests"].sum(), 1),
+            "shortfall": r["shortfall"].sum(), "requested": r["requested"].sum(),
+            "log_pass": (r["log_pass"].fillna(0) * r["samples"]).sum() / max(r["samples"].sum(), 1),
+        })
+    return pd.DataFrame(out)
+
+
+def summarise_replay(df: pd.DataFrame) -> pd.DataFrame:
+    """Per allocator, means over seeds; the mixed-group share and effective ratio with 95% t-intervals on the logit scale."""
+    out = []
+    for alloc, ps in replay_per_seed(df).groupby("allocator", sort=False):
         row = {"allocator": alloc, "seeds": len(ps)}
         for col in ("samples", "groups", "mixed_share", "effective_ratio", "truncated_share", "shortfall", "log_pass"):
-            m, lo, hi = mean_ci(ps[col].to_numpy(float))
-            row[col] = m
             if col in ("mixed_share", "effective_ratio"):
-                row[col + "_ci_low"], row[col + "_ci_high"] = lo, hi
+                row[col], row[col + "_ci_low"], row[col + "_ci_high"] = mean_ci(ps[col], UNIT)
+            else:
+                row[col] = float(ps[col].mean())
         row["requested"] = float(ps["requested"].mean())
         out.append(row)
     return pd.DataFrame(out)
 
 
-def write_replay_report(df: pd.DataFrame, summary: pd.DataFrame, out: Path, title: str, read_summary: str,
-                        command: str = "") -> Path:
-    """results.parquet, summary.csv, a figure (mixed groups vs samples spent) and report.md."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_results(df, out)
-    summary.to_csv(out / "summary.csv", index=False)
+def _mixed_figure(df: pd.DataFrame, title: str) -> plt.Figure:
     d = df.sort_values(["allocator", "seed", "step"]).copy()
     d["cum_mixed"] = d.groupby(["allocator", "seed"])["groups_mixed"].cumsum()
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
     for i, (alloc, g) in enumerate(d.groupby("allocator", sort=False)):
         runs = [r for _, r in g.groupby("seed")]
         grid = np.linspace(0, min(r["cum_samples"].iloc[-1] for r in runs), 200)
-        mean, lo, hi = band_on_grid(runs, "cum_samples", "cum_mixed", grid)
+        mean, lo, hi = band_on_grid(runs, "cum_samples", "cum_mixed", grid, POSITIVE)
         ls, marker = STYLES[i % len(STYLES)]
         ax.plot(grid, mean, linestyle=ls, marker=marker, markevery=25, label=f"{alloc} ({len(runs)} seeds)")
         ax.fill_between(grid, lo, hi, alpha=0.2)
@@ -96,16 +99,44 @@ def write_replay_report(df: pd.DataFrame, summary: pd.DataFrame, out: Path, titl
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "replay.png")
-    plt.close(fig)
-    text = [f"# {title}", "", f"Regenerate with: `{command}`" if command else "", "", f"Log: {read_summary}", "",
-            "![mixed groups vs samples](replay.png)", "",
-            "Outcomes are the log's real samples, served without replacement per (log step, prompt). "
-            "`mixed_share`: share of groups with both outcomes; `effective_ratio`: share of trained samples with a "
-            "non-zero advantage; `truncated_share`: share of (slot, wave) requests the log could not fully serve "
-            "(shortfall in samples: `shortfall`). Means with 95% Student-t intervals over seeds "
-            "(seeds change the prompt order and the order samples are served in).", "",
-            format_table(summary), ""]
-    path = out / "report.md"
-    path.write_text("\n".join(text))
-    return path
+    return fig
+
+
+OPTIONS = ()
+
+
+def build_report(root: Path, folder: Path, manifest: dict):
+    """The report's blocks and summary of a replay (``results.parquet`` and the manifest's ``log``)."""
+    df = pd.read_parquet(root / "results.parquet")
+    summary = summarise_replay(df)
+    blocks = [
+        f"Log: {manifest['log']}",
+        figure(_mixed_figure(df, manifest["title"]), folder, "replay_mixed_groups", "mixed groups vs samples"),
+        "Outcomes are the log's real samples, served without replacement per (log step, prompt). "
+        "`mixed_share`: share of groups with both outcomes; `effective_ratio`: share of trained samples with a "
+        "non-zero advantage; `truncated_share`: share of (slot, wave) requests the log could not fully serve "
+        "(shortfall in samples: `shortfall`). Seeds change the prompt order and the order samples are served in.",
+        Table(f"Replay per allocator: means over {seeds_text(summary['seeds'])}; mixed_share and effective_ratio with 95% "
+              "Student-t intervals on the logit scale", summary),
+    ]
+    return blocks, summary
+
+
+def compare_values(root: Path, manifest: dict, metric: str | None):
+    """Per allocator and seed, one of the per-seed replay statistics (default mixed_share)."""
+    metric = metric or "mixed_share"
+    per_seed = replay_per_seed(pd.read_parquet(root / "results.parquet"))
+    allowed = [c for c in per_seed.columns if c not in ("allocator", "seed")]
+    if metric not in allowed:
+        raise ConfigError("--metric", metric, f"a per-seed statistic of a replay: {', '.join(allowed)}", "command line")
+    support = UNIT if metric in ("mixed_share", "effective_ratio", "truncated_share", "log_pass") else REAL
+    return per_seed[["allocator", "seed", metric]].rename(columns={metric: "value"}), metric, support
+
+
+def write_replay_report(df: pd.DataFrame, out: Path, title: str, read_summary: str, command: str = "") -> tuple[Path, pd.DataFrame]:
+    """Write results.parquet, manifest.json, and through ``simbench.report`` summary.csv and the report; return (report, summary)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_results(df, out)
+    write_manifest(out, {"world": "replay", "title": title, "command": command, "log": read_summary,
+                         "simbench_version": __version__, "packages": package_versions()})
+    return report_dir(out)

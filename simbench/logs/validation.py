@@ -1,4 +1,4 @@
-"""The validation report: population fits, calibrated learner, observed vs simulated curves, forecast errors."""
+"""Validation of the simulator against a log: population fits, calibrated learner, observed vs simulated curves, forecast errors."""
 from __future__ import annotations
 
 import json
@@ -13,24 +13,30 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tomli_w  # noqa: E402
 
+from simbench import __version__  # noqa: E402
+from simbench.config import ConfigError  # noqa: E402
 from simbench.logs.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
 from simbench.logs.population_fit import paper_statistics  # noqa: E402
 from simbench.logs.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
+from simbench.report import Table, figure, report_dir, seeds_text  # noqa: E402
+from simbench.stats import UNIT  # noqa: E402
+from simbench.store import package_versions, write_manifest  # noqa: E402
 
 LABELS = {"mean_pass": "mean pass rate", "all_correct": "share of all-correct groups", "all_wrong": "share of all-wrong groups"}
 
 
-def curves_figure(observed: dict, runs: dict[str, dict], calib: int | None, title: str) -> plt.Figure:
-    """Three panels (mean pass, all-correct, all-wrong) over appearances: observed, and each simulation's mean and range over seeds."""
+def curves_figure(curves: pd.DataFrame, runs: dict[str, str], seeds: int, calib: int | None, title: str) -> plt.Figure:
+    """Three panels (mean pass, all-correct, all-wrong) over appearances: observed, and each simulation's mean and range over seeds.
+
+    ``curves``: the columns of ``curves.csv``; ``runs``: legend label -> column prefix (``sim_all``, ``forecast``).
+    """
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), dpi=110)
-    T = len(observed["mean_pass"])
-    t = np.arange(1, T + 1)
+    t = curves["appearance"].to_numpy()
     for ax, c in zip(axes, CURVES):
-        ax.plot(t, observed[c], "k-o", ms=3, label="observed (log)")
-        for (name, sim), ls in zip(runs.items(), ("--", ":")):
-            y = sim[c]
-            ax.plot(t, y.mean(0), linestyle=ls, label=f"{name}: mean over {len(y)} seeds")
-            ax.fill_between(t, y.min(0), y.max(0), alpha=0.2, label=f"{name}: range over seeds")
+        ax.plot(t, curves[f"observed_{c}"], "k-o", ms=3, label="observed (log)")
+        for (name, prefix), ls in zip(runs.items(), ("--", ":")):
+            ax.plot(t, curves[f"{prefix}_{c}"], linestyle=ls, label=f"{name}: mean over {seeds_text([seeds])}")
+            ax.fill_between(t, curves[f"{prefix}_{c}_min"], curves[f"{prefix}_{c}_max"], alpha=0.2, label=f"{name}: range over seeds")
         if calib:
             ax.axvline(calib + 0.5, color="gray", lw=0.8)
             ax.text(calib + 0.7, ax.get_ylim()[0], "forecast ->", fontsize=8, va="bottom")
@@ -62,77 +68,102 @@ def _profile(profile: dict) -> str:
     return ", ".join(f"d = {d}: {v:.3g}" for d, v in profile.items())
 
 
-def _table(df: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
-    for _, r in df.iterrows():
-        lines.append("| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r) + " |")
-    return "\n".join(lines)
+def _gof(g) -> dict:
+    return {"chi2": g.chi2, "dof": g.dof, "p_value": g.p_value, "observed": g.observed.astype(int).tolist(),
+            "expected": np.round(g.expected, 1).tolist()}
 
 
 def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: Path, title: str, read_summary: str,
              seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "",
              dims=DIMS) -> dict:
-    """Fit, calibrate on everything and on 1..``calib``, and write ``validation.md``, figures, CSV and JSON into ``out``."""
+    """Fit, calibrate on everything and on 1..``calib``; write CSV, JSON, ``scenario.toml``, the manifest and the report into ``out``.
+
+    The report is rendered from the files alone (``build_report``), so ``simbench report`` rewrites it.
+    """
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
     pops = fit_populations(K, N)
-    pop_rows = pd.DataFrame([{
+    pd.DataFrame([{
         "appearance": p["appearance"], "beta_a": p["beta"].alphas[0], "beta_b": p["beta"].betas[0],
         "beta_chi2_p": p["gof_beta"].p_value, "mixture": p["mixture"].describe().split(" (")[0],
         "mixture_chi2_p": p["gof_mixture"].p_value, "fitted_mean": p["mixture"].mean(),
-    } for p in pops])
-    pop_rows.to_csv(out / "population_fits.csv", index=False)
+    } for p in pops]).to_csv(out / "population_fits.csv", index=False)
     full = calibrate(K, N, algo, T, seeds, maxfev=maxfev, dims=dims)
     sim_full = simulate_curves(full.init, full.params, algo, T, eval_seeds, full.first)
     fc: Forecast = forecast(K, N, algo, calib, seeds, eval_seeds, maxfev, dims)
-    H_obs, obs = observed_curves(K, N, algo.n)
-    fig = curves_figure(obs, {"calibrated on all": sim_full, f"calibrated on 1-{calib}": fc.simulated}, calib,
-                        f"{title}: observed vs simulated (uniform GRPO n={algo.n}, batch {algo.batch})")
-    fig.savefig(out / "validation.png")
-    plt.close(fig)
+    _, obs = observed_curves(K, N, algo.n)
     curves = pd.DataFrame({"appearance": np.arange(1, T + 1)})
     for c in CURVES:
         curves[f"observed_{c}"] = obs[c]
-        curves[f"sim_all_{c}"] = sim_full[c].mean(0)
-        curves[f"forecast_{c}"] = fc.simulated[c].mean(0)
+        for prefix, sim in (("sim_all", sim_full), ("forecast", fc.simulated)):
+            curves[f"{prefix}_{c}"] = sim[c].mean(0)
+            curves[f"{prefix}_{c}_min"] = sim[c].min(0)
+            curves[f"{prefix}_{c}_max"] = sim[c].max(0)
     curves.to_csv(out / "curves.csv", index=False)
-    g_first, g_last = pops[0]["gof_mixture"], pops[-1]["gof_mixture"]
-    papers = pd.DataFrame([{"appearance": p["appearance"], **paper_statistics(p["mixture"])} for p in (pops[0], pops[-1])])
     result = {
-        "log": read_summary, "algorithm": asdict(algo), "calibration_appearances": calib,
+        "log": read_summary, "algorithm": asdict(algo), "calibration_appearances": calib, "appearances": T,
+        "eval_seeds": len(eval_seeds),
         "params_all": asdict(full.params), "params_forecast": asdict(fc.calibration.params),
+        "loss_all": full.loss, "evaluations_all": full.evaluations,
+        "loss_forecast": fc.calibration.loss, "evaluations_forecast": fc.calibration.evaluations,
         "init_population": fc.calibration.init.describe(),
         "dimension_profile_all": full.profile, "dimension_profile_forecast": fc.calibration.profile,
         "forecast_errors_end": fc.errors_end, "forecast_errors_max": fc.errors_max, "forecast_errors_mean": fc.errors_mean,
+        "gof_first": _gof(pops[0]["gof_mixture"]), "gof_last": _gof(pops[-1]["gof_mixture"]),
+        "paper_statistics": [{"appearance": p["appearance"], **paper_statistics(p["mixture"])} for p in (pops[0], pops[-1])],
         "calibration_seconds": fc.calibration.seconds + full.seconds,
     }
     (out / "validation.json").write_text(json.dumps(result, indent=2, default=float))
     write_calibrated_scenario(full, T, out / "scenario.toml", f"{title}-calibrated", read_summary)
-    err = pd.DataFrame([{"curve": c, "error_at_end": fc.errors_end[c], "max_error_held_out": fc.errors_max[c],
-                         "mean_error_held_out": fc.errors_mean[c]} for c in CURVES])
-    text = [
-        f"# Validation: {title}", "", f"Regenerate with: `{command}`" if command else "", "", f"Log: {read_summary}", "",
-        f"Simulated algorithm: uniform GRPO, n = {algo.n}, batch = {algo.batch} prompts, {algo.prompts} prompts "
-        f"(one appearance per epoch), initial population = Beta mixture fitted at appearance 1: {fc.calibration.init.describe()}.",
-        "", "![observed vs simulated](validation.png)", "",
-        f"## Forecast check: calibrate on appearances 1-{calib}, predict {calib + 1}-{T}", "",
-        f"Absolute error |simulated mean over {len(eval_seeds)} fresh seeds - observed|:", "", _table(err), "",
-        "## Fitted learner", "",
-        f"Calibrated on all {T} appearances: `{asdict(full.params)}` (loss {full.loss:.3g}, {full.evaluations} evaluations).", "",
-        f"Calibrated on 1-{calib}: `{asdict(fc.calibration.params)}` (loss {fc.calibration.loss:.3g}, "
-        f"{fc.calibration.evaluations} evaluations).", "",
+    write_manifest(out, {"world": "validation", "title": f"Validation: {title}", "command": command, "log": read_summary,
+                         "simbench_version": __version__, "packages": package_versions()})
+    report_dir(out)
+    return result
+
+
+OPTIONS = ()
+
+
+def build_report(root: Path, folder: Path, manifest: dict):
+    """The validation report's blocks, from ``validation.json``, ``curves.csv`` and ``population_fits.csv`` (no summary table)."""
+    res = json.loads((root / "validation.json").read_text())
+    curves = pd.read_csv(root / "curves.csv")
+    algo, calib, T, seeds = res["algorithm"], res["calibration_appearances"], res["appearances"], res["eval_seeds"]
+    fig = curves_figure(curves, {"calibrated on all": "sim_all", f"calibrated on 1-{calib}": "forecast"}, seeds, calib,
+                        f"{manifest['title'].removeprefix('Validation: ')}: observed vs simulated "
+                        f"(uniform GRPO n={algo['n']}, batch {algo['batch']})")
+    err = pd.DataFrame([{"curve": c, "error_at_end": res["forecast_errors_end"][c], "max_error_held_out": res["forecast_errors_max"][c],
+                         "mean_error_held_out": res["forecast_errors_mean"][c]} for c in CURVES])
+    g1, gT = res["gof_first"], res["gof_last"]
+    return [
+        f"Log: {res['log']}",
+        f"Simulated algorithm: uniform GRPO, n = {algo['n']}, batch = {algo['batch']} prompts, {algo['prompts']} prompts "
+        f"(one appearance per epoch), initial population = Beta mixture fitted at appearance 1: {res['init_population']}.",
+        figure(fig, folder, "validation", "observed vs simulated"),
+        Table(f"Forecast check: calibrate on appearances 1-{calib}, predict {calib + 1}-{T}; absolute error "
+              f"|simulated mean - observed|, the mean over {seeds_text([seeds])} not used in calibration "
+              "(one calibration: no interval)", err),
+        f"Fitted learner, calibrated on all {T} appearances: `{res['params_all']}` (loss {res['loss_all']:.3g}, "
+        f"{res['evaluations_all']} evaluations). Calibrated on 1-{calib}: `{res['params_forecast']}` "
+        f"(loss {res['loss_forecast']:.3g}, {res['evaluations_forecast']} evaluations).",
         "The learner calibrated on all appearances, with the population fitted at appearance 1, is written as "
         "`scenario.toml` (the logged algorithm, uniform GRPO, and DAPO, Reinforce-Ada, GVM and knapsack): "
-        "`simbench run scenario.toml` compares allocators on a simulator fitted to this log.", "",
+        "`simbench run scenario.toml` compares allocators on a simulator fitted to this log.",
         "Feature dimension (profiled: one fit per dimension, the lowest objective wins): objective by dimension "
-        f"calibrating on all {_profile(full.profile)}; on 1-{calib} {_profile(fc.calibration.profile)}.", "",
-        "## Population fits per appearance (MLE of beta-binomial counts)", "",
-        f"Chi-square of the mixture fit: appearance 1: {g_first.chi2:.2f} on {g_first.dof} dof (p = {g_first.p_value:.3f}); "
-        f"appearance {T}: {g_last.chi2:.2f} on {g_last.dof} dof (p = {g_last.p_value:.3f}).", "",
-        "Observed vs fitted histogram of k (appearance 1): "
-        f"observed {g_first.observed.astype(int).tolist()}, fitted {np.round(g_first.expected, 1).tolist()}.", "",
-        _table(pop_rows), "",
-        "## Statistics papers report (from the fitted mixture)", "", _table(papers), "",
-    ]
-    (out / "validation.md").write_text("\n".join(text))
-    return result
+        f"calibrating on all {_profile(res['dimension_profile_all'])}; on 1-{calib} {_profile(res['dimension_profile_forecast'])}.",
+        f"Chi-square of the mixture fit: appearance 1: {g1['chi2']:.2f} on {g1['dof']} dof (p = {g1['p_value']:.3f}); "
+        f"appearance {T}: {gT['chi2']:.2f} on {gT['dof']} dof (p = {gT['p_value']:.3f}). Observed vs fitted histogram of k "
+        f"(appearance 1): observed {g1['observed']}, fitted {g1['expected']}.",
+        Table("Population fits per appearance (MLE of beta-binomial counts)", pd.read_csv(root / "population_fits.csv")),
+        Table("Statistics papers report (from the fitted mixture)", pd.DataFrame(res["paper_statistics"])),
+    ], None
+
+
+def compare_values(root: Path, manifest: dict, metric: str | None):
+    """Per curve, one forecast error of the validation (default: the error at the last appearance); one value, seed 0."""
+    metric = metric or "error_at_end"
+    res = json.loads((root / "validation.json").read_text())
+    keys = {"error_at_end": "forecast_errors_end", "max_error_held_out": "forecast_errors_max", "mean_error_held_out": "forecast_errors_mean"}
+    if metric not in keys:
+        raise ConfigError("--metric", metric, f"a forecast error of a validation: {', '.join(keys)}", "command line")
+    return pd.DataFrame([{"curve": c, "seed": 0, "value": res[keys[metric]][c]} for c in CURVES]), metric, UNIT

@@ -1,26 +1,49 @@
 """Reports: ``DIR/report.md``, a self-contained ``DIR/report/index.html`` and every figure as PNG and SVG.
 
-``write_report`` reads a results DataFrame (one row per allocator x seed x
-step, plus ``cell`` and swept-parameter columns for sweeps) and writes the
-learning curves, the tables with confidence intervals, the learning-signal
-panels, distributions over seeds, where the samples went, and for sweeps the
-metric against each swept parameter.  Other worlds register their own figure
-builders with ``register_world``.
+Every output directory of simbench (``run``, ``sweep``, ``replay``, ``validate``)
+holds a ``manifest.json`` that records its ``world``; ``report_dir`` reads it and
+asks that world's module (``WORLDS``) for the report's blocks: text, figures and
+tables.  Nothing about the results is guessed from column names: swept
+parameters, baseline and target come from the manifest.
 """
 from __future__ import annotations
 
 import base64
 import html
+import importlib
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from simbench.report import figures, tables
-from simbench.results import default_target, summarise
+from simbench.config import ConfigError
+from simbench.report import tables
+from simbench.store import load, read_manifest
 
 plt.rcParams["svg.hashsalt"] = "simbench"  # stable element ids: the same results give the same SVG bytes
+
+# world -> module with OPTIONS (the report options it takes), build_report(root, folder, manifest, **options)
+# -> (blocks, summary or None), and compare_values(root, manifest, metric) -> (values per key and seed, label, support)
+WORLDS = {"rl": "simbench.report.rl", "equitable": "simbench.equitable.report",
+          "replay": "simbench.logs.replay_run", "validation": "simbench.logs.validation"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure saved as ``report/<name>.png`` and ``.svg``."""
+
+    name: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table under a caption that says what it holds, how it was computed and over how many seeds."""
+
+    caption: str
+    table: pd.DataFrame
 
 
 def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:
@@ -29,65 +52,70 @@ def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:
     fig.savefig(folder / f"{name}.svg", metadata={"Date": None})
 
 
-# world name -> function(df, out_dir) returning [(name, caption, figure)], [(title, DataFrame)]
-_WORLDS: dict[str, Callable] = {}
-
-
-def register_world(name: str, builder: Callable) -> None:
-    """Let another world (e.g. the equitable one) supply its own figures and tables."""
-    _WORLDS[name] = builder
-
-
-def _save(fig: plt.Figure, folder: Path, name: str) -> str:
+def figure(fig: plt.Figure, folder: Path, name: str, caption: str) -> Figure:
+    """Save and close ``fig``; return its block."""
     save_figure(fig, folder, name)
     plt.close(fig)
-    return name
+    return Figure(name, caption)
 
 
-def per_cell_summary(df: pd.DataFrame, params: list[str], baseline: str, target: float | None) -> pd.DataFrame:
-    """Summary per (cell, allocator) with the swept parameters and the per-seed final test pass."""
-    rows = []
-    for cell, g in df.groupby("cell", sort=False):
-        s = summarise(g, baseline, target)
-        finals = g.loc[g.groupby(["allocator", "seed"], sort=False)["step"].idxmax()]
-        s["final_test_pass_seeds"] = [finals.loc[finals["allocator"] == a, "test_pass"].tolist() for a in s["allocator"]]
-        for p in params:
-            s[p] = g[p].iloc[0]
-        s.insert(0, "cell", cell)
-        rows.append(s)
-    return pd.concat(rows, ignore_index=True)
+def seeds_text(counts) -> str:
+    """'8 seeds', or '2-8 seeds' when allocators differ."""
+    counts = [int(c) for c in counts]
+    lo, hi = min(counts), max(counts)
+    return f"{hi} seed{'s' if hi != 1 else ''}" if lo == hi else f"{lo}-{hi} seeds"
 
 
-def rl_sections(df: pd.DataFrame, folder: Path, baseline: str, target: float | None, params: list[str]):
-    """Figures and tables of the RL world."""
-    figs, tabs = [], []
-    if params:
-        per_cell = per_cell_summary(df, params, baseline, target)
-        for p, fig in figures.sweep_line_figures(per_cell, params):
-            figs.append((_save(fig, folder, f"sweep_{p.replace('.', '_').replace('[', '_').replace(']', '')}"), f"final test pass rate vs {p}"))
-        numeric = [p for p in params if pd.api.types.is_numeric_dtype(per_cell[p])]
-        if len(params) == 2 and len(numeric) == 2:
-            figs.append((_save(figures.sweep_heatmap_figure(per_cell, *params), folder, "sweep_heatmap"), "heatmap over the 2-D grid"))
-        tabs.append(("Per cell: final test pass rate (95% CI over seeds)",
-                     per_cell[["cell", *params, "allocator", "seeds", "final_test_pass", "final_test_pass_ci_low", "final_test_pass_ci_high"]]))
-        # The per-allocator figures below pool every cell: show the first cell only, to stay paired.
-        df = df[df["cell"] == df["cell"].iloc[0]]
-    target = target if target is not None else default_target(df, baseline)
-    figs.append((_save(figures.learning_curve_figure(df, "cum_tokens"), folder, "learning_curve"), "test pass rate vs cumulative tokens"))
-    figs.append((_save(figures.learning_curve_figure(df, "step"), folder, "learning_curve_steps"), "test pass rate vs steps"))
-    figs.append((_save(figures.signal_figure(df), folder, "learning_signal"), "effective ratio and group shares over training"))
-    figs.append((_save(figures.seed_distribution_figure(df), folder, "final_test_pass_by_seed"), "final test pass rate, every seed"))
-    for prefix, title, xlabel, name in (
-        ("samples_p_", "Where the samples went: share by the prompt's pass rate when sampled", "pass rate of the prompt when sampled", "samples_by_pass_rate"),
-        ("samples_group_", "Per-group spending: share of samples by group", "group (data source)", "samples_by_group"),
-    ):
-        fig = figures.share_bars_figure(df, prefix, title, xlabel)
-        if fig is not None:
-            figs.append((_save(fig, folder, name), title))
-    tabs.append(("Summary (final test pass rate with 95% t-CI over seeds)", summarise(df, baseline, target)))
-    tabs.append((f"Tokens to reach test pass {target:.4f} and speedup vs {baseline} (paired bootstrap 95% CI)", tables.speedup_table(df, target, baseline)))
-    tabs.append(("Test pass rate at equal token budget (gain vs baseline: paired bootstrap 95% CI)", tables.equal_budget_table(df, baseline)))
-    return figs, tabs
+def manifest_of(root: Path) -> dict:
+    """The manifest of a results directory, with a clear error when there is none."""
+    manifest = read_manifest(root)
+    if manifest is None:
+        raise ConfigError("<directory>", str(root), "a directory written by simbench run, sweep, replay or validate "
+                          "(it has no manifest.json)", "command line")
+    return manifest
+
+
+def world_of(root: Path, manifest: dict):
+    """The module of the world that wrote ``root``."""
+    world = manifest.get("world")
+    if world not in WORLDS:
+        raise ConfigError("world", world, f"one of {', '.join(WORLDS)}: this manifest was written by an older simbench; "
+                          "re-run the command that made the directory (finished units are reused)", str(root / "manifest.json"))
+    return importlib.import_module(WORLDS[world])
+
+
+def report_dir(root: str | Path, **options) -> tuple[Path, pd.DataFrame | None]:
+    """(Re)write the report of a results directory, and its ``summary.csv`` if its world has one.
+
+    ``options`` (``baseline``, ``target``, ``thin``; None = the manifest's or the
+    default) go to the world's builder; one that the world does not take is an error.
+    """
+    root = Path(root)
+    manifest = manifest_of(root)
+    module = world_of(root, manifest)
+    for key, value in options.items():
+        if value is not None and key not in module.OPTIONS:
+            raise ConfigError(f"--{key}", value, f"not an option of {manifest['world']} reports (it takes: "
+                              f"{', '.join('--' + o for o in module.OPTIONS) or 'none'})", "command line")
+    folder = root / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        blocks, summary = module.build_report(root, folder, manifest, **{k: v for k, v in options.items() if k in module.OPTIONS})
+    except FileNotFoundError as err:  # e.g. a run interrupted before its first unit finished
+        raise ConfigError("<directory>", str(root), f"a directory with finished results ({err})", "command line") from None
+    if summary is not None:
+        summary.to_csv(root / "summary.csv", index=False)
+    return write_report(blocks, root, manifest.get("title", root.name), manifest.get("command", "")), summary
+
+
+def final_values(root: Path, manifest: dict, metric: str, clock: str, support: tuple[float, float]):
+    """Per (cell,) allocator and seed, ``metric`` in the run's last row (by ``clock``), as compare's (values, label, support)."""
+    df = load(root)
+    if metric not in df.columns:
+        raise ConfigError("--metric", metric, f"a column of the results in {root}: {', '.join(df.columns)}", "command line")
+    keys = ["cell", "allocator"] if manifest["swept"] else ["allocator"]
+    finals = df.loc[df.groupby(keys + ["seed"], sort=False)[clock].idxmax()]
+    return finals[keys + ["seed", metric]].rename(columns={metric: "value"}).reset_index(drop=True), f"final {metric}", support
 
 
 RENDER_CHECK = """<script>
@@ -102,31 +130,37 @@ window.addEventListener('load', function () {
 </script>"""
 
 
-def write_report(df: pd.DataFrame, out_dir: Path, title: str, *, baseline: str = "uniform", target: float | None = None,
-                 command: str = "", params: list[str] | None = None, world: str = "rl") -> Path:
-    """Write ``out_dir/report.md`` and ``out_dir/report/`` (index.html, PNG and SVG figures)."""
+def _html_text(text: str) -> str:
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
+
+
+def write_report(blocks: list, out_dir: Path, title: str, command: str = "") -> Path:
+    """Write ``out_dir/report.md`` and ``out_dir/report/`` (index.html and its own report.md) from blocks.
+
+    A block is a text paragraph (str), a ``Figure`` already saved in ``out_dir/report/`` or a ``Table``.
+    """
     out_dir = Path(out_dir)
     folder = out_dir / "report"
     folder.mkdir(parents=True, exist_ok=True)
-    if world == "rl":
-        figs, tabs = rl_sections(df, folder, baseline, target, params or [])
-    else:
-        figs, tabs = _WORLDS[world](df, folder)
     md = [f"# {title}", ""]
-    if command:
-        md += [f"Regenerate with: `{command}`", ""]
     body = [f"<h1>{html.escape(title)}</h1>", '<p id="render-check">figures not rendered yet</p>']
     if command:
+        md += [f"Regenerate with: `{command}`", ""]
         body.append(f"<p>Regenerate with: <code>{html.escape(command)}</code></p>")
-    for name, caption in figs:
-        md += [f"![{caption}](report/{name}.png)", ""]
-        data = base64.b64encode((folder / f"{name}.png").read_bytes()).decode()
-        body.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)} '
-                    f'(<a href="{name}.svg">SVG</a>)</figcaption></figure>')
-    for caption, table in tabs:
-        shown = table.drop(columns=[c for c in table.columns if c.endswith("_seeds")], errors="ignore")
-        md += [f"## {caption}", "", tables.format_table(shown), ""]
-        body.append(f"<h2>{html.escape(caption)}</h2>" + shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="n/a"))
+    for block in blocks:
+        if isinstance(block, str):
+            md += [block, ""]
+            body.append(f"<p>{_html_text(block)}</p>")
+        elif isinstance(block, Figure):
+            alt = block.caption.replace("[", "\\[").replace("]", "\\]")  # brackets of keys such as strategies[1]
+            md += [f"![{alt}](report/{block.name}.png)", ""]
+            data = base64.b64encode((folder / f"{block.name}.png").read_bytes()).decode()
+            body.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}"><figcaption>'
+                        f'{html.escape(block.caption)} (<a href="{block.name}.svg">SVG</a>)</figcaption></figure>')
+        else:
+            md += [f"## {block.caption}", "", tables.format_table(block.table), ""]
+            body.append(f"<h2>{html.escape(block.caption)}</h2>"
+                        + block.table.to_html(index=False, formatters={c: tables.format_value for c in block.table.columns}))
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
             "body{font-family:sans-serif;max-width:1100px;margin:auto}img{max-width:100%}table{border-collapse:collapse;font-size:12px}"
             "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>" + "\n".join(body) + RENDER_CHECK + "</body></html>")

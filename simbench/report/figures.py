@@ -2,6 +2,7 @@
 legend, and tells allocators apart by line style and marker, not only colour."""
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import matplotlib
@@ -10,9 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
 
-from simbench.results import mean_ci  # noqa: E402
+from simbench.stats import REAL, UNIT, mean_ci, t_interval  # noqa: E402
 
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (3, 1, 1, 1)), "P"),
           ((0, (1, 1)), "X"), ((0, (8, 2, 2, 2)), "*"), ((0, (3, 3)), "h"), ((0, (6, 1, 1, 1, 1, 1)), "<")]
@@ -24,8 +24,12 @@ def style(i: int) -> dict:
     return {"linestyle": ls, "marker": marker}
 
 
-def band_on_grid(runs: list[pd.DataFrame], x: str, y: str, grid: np.ndarray):
-    """Mean and 95% t-band over seeds of ``y`` interpolated on ``grid`` of ``x`` (nan beyond a run's end)."""
+def band_on_grid(runs: list[pd.DataFrame], x: str, y: str, grid: np.ndarray, support: tuple[float, float] = REAL):
+    """Mean and 95% t-band over seeds of ``y`` interpolated on ``grid`` of ``x`` (nan beyond a run's end).
+
+    The band is computed on the scale where ``support`` is unbounded (``simbench.stats.t_interval``),
+    so it stays inside it; it is the mean alone where one seed is left.
+    """
     curves = np.full((len(runs), len(grid)), np.nan)
     for i, r in enumerate(runs):
         xs, ys = r[x].to_numpy(float), r[y].to_numpy(float)
@@ -35,21 +39,21 @@ def band_on_grid(runs: list[pd.DataFrame], x: str, y: str, grid: np.ndarray):
         inside = grid <= xs[-1]
         curves[i, inside] = np.interp(grid[inside], xs[ok], ys[ok])
     count = np.sum(np.isfinite(curves), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns beyond a run's end
         mean = np.nanmean(curves, axis=0)
         sd = np.nanstd(curves, axis=0, ddof=1) if len(runs) > 1 else np.zeros(len(grid))
-        half = stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sd / np.sqrt(np.maximum(count, 1))
-    half = np.where(count > 1, half, 0.0)
-    return mean, mean - half, mean + half
+    lo, hi = t_interval(mean, np.nan_to_num(sd), count, support)
+    one = count < 2
+    return mean, np.where(one, mean, lo), np.where(one, mean, hi)
 
 
-def _curves(ax, df: pd.DataFrame, x: str, y: str, scale: float = 1.0, points: int = 200) -> None:
+def _curves(ax, df: pd.DataFrame, x: str, y: str, scale: float = 1.0, points: int = 200, support=UNIT) -> None:
     for i, (alloc, g) in enumerate(df.groupby("allocator", sort=False)):
         runs = [r.sort_values("step") for _, r in g.groupby("seed")]
         end = min(r[x].iloc[-1] for r in runs)  # where every seed still has data
         grid = np.linspace(0, end, points)
-        mean, lo, hi = band_on_grid(runs, x, y, grid)
+        mean, lo, hi = band_on_grid(runs, x, y, grid, support)
         ax.plot(grid / scale, mean, markevery=max(points // 8, 1), label=f"{alloc} ({len(runs)} seeds)", **style(i))
         ax.fill_between(grid / scale, lo, hi, alpha=0.18)
     ax.grid(alpha=0.3)
@@ -140,27 +144,29 @@ def share_bars_figure(df: pd.DataFrame, prefix: str, title: str, xlabel: str) ->
     return fig
 
 
-def sweep_line_figures(per_cell: pd.DataFrame, params: list[str], metric: str = "final_test_pass") -> list[tuple[str, plt.Figure]]:
-    """``metric`` against each swept parameter (others averaged), one line per allocator, 95% CI bars."""
+def sweep_line_figures(finals: pd.DataFrame, params: list[str], metric: str = "test_pass") -> list[tuple[str, plt.Figure]]:
+    """Final ``metric`` against each swept parameter, one line per allocator, mean and 95% t-band (logit scale).
+
+    ``finals``: one row per (cell, allocator, seed) with the cell's parameters as
+    columns; at each value of a parameter the seeds of every cell with that value are pooled.
+    """
     figs = []
     for p in params:
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-        for i, (alloc, g) in enumerate(per_cell.groupby("allocator", sort=False)):
-            pts = []
-            for value, gv in g.groupby(p, sort=True):
-                m, lo, hi = mean_ci(gv[metric + "_seeds"].explode().astype(float).to_numpy())
-                pts.append((value, m, lo, hi))
-            xs = np.arange(len(pts)) if not all(isinstance(v[0], (int, float)) for v in pts) else np.array([v[0] for v in pts], float)
+        for i, (alloc, g) in enumerate(finals.groupby("allocator", sort=False)):
+            pts = [(value, *mean_ci(gv[metric].to_numpy(float), UNIT)) for value, gv in g.groupby(p, sort=True)]
+            numeric = all(isinstance(v[0], numbers.Real) and not isinstance(v[0], bool) for v in pts)
+            xs = np.array([v[0] for v in pts], float) if numeric else np.arange(len(pts))
             m = np.array([v[1] for v in pts])
             lo = np.array([v[2] for v in pts])
             hi = np.array([v[3] for v in pts])
             ax.plot(xs, m, label=alloc, **style(i))
             ax.fill_between(xs, np.where(np.isfinite(lo), lo, m), np.where(np.isfinite(hi), hi, m), alpha=0.15)
-            if not all(isinstance(v[0], (int, float)) for v in pts):
+            if not numeric:
                 ax.set_xticks(xs, [str(v[0]) for v in pts])
         ax.set_xlabel(p)
-        ax.set_ylabel(metric.replace("_", " ") + " (fraction)")
-        ax.set_title(f"{metric.replace('_', ' ')} vs {p} (mean, 95% band over seeds)")
+        ax.set_ylabel(f"final {metric.replace('_', ' ')} (fraction)")
+        ax.set_title(f"final {metric.replace('_', ' ')} vs {p} (mean, 95% band over seeds)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
