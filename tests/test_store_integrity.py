@@ -335,6 +335,7 @@ def _command(pid: int) -> str:
         return "(exited)"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX_PROC, reason="inspects processes through /proc (Linux)")
 def test_sigterm_stops_a_ray_run_cleanly_and_leaves_no_process(tmp_path, signal_reference):
     pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
