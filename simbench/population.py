@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from simbench.config import ConfigError, require
+from simbench.config import ConfigError, require, require_memory
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class LengthSpec:
         require(self.prompt_sigma >= 0, "prompt_sigma", self.prompt_sigma, "a non-negative number")
         require(self.sigma >= 0, "sigma", self.sigma, "a non-negative number")
         require(self.wrong_factor > 0, "wrong_factor", self.wrong_factor, "a positive number")
-        require(self.max >= 1, "max", self.max, "an integer >= 1")
+        require(1 <= self.max < 2**31, "max", self.max, "an integer in [1, 2147483647] (lengths are 32-bit)")
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,11 @@ class PopulationSpec:
         require(len(self.groups) >= 1, "groups", self.groups, "at least one group")
         names = [g.name for g in self.groups]
         require(len(set(names)) == len(names), "groups", names, "groups with distinct names")
+        # each prompt holds dim features and about 16 other numbers (pass rates, lengths, history, learner state)
+        sizes = {"train_prompts": self.train_prompts, "test_prompts": self.test_prompts, "features.dim": self.features.dim}
+        key = max(sizes, key=sizes.get)
+        require_memory(8.0 * (self.train_prompts + self.test_prompts) * (self.features.dim + 16), key, sizes[key],
+                       f"the pools ({self.train_prompts} + {self.test_prompts} prompts x {self.features.dim} features)")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simbench.config import require
-from simbench.scenario import Seeded
+from simbench.scenario import Seeded, check_name
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class EquitableScenario(Seeded):
     def check(self) -> None:
         from simbench import registry
 
+        check_name(self.name)
         require(len(self.groups) >= 2, "groups", len(self.groups), "at least two groups")
         names = [g.name for g in self.groups]
         require(len(set(names)) == len(names), "groups", names, "distinct group names")
