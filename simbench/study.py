@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simbench.config import ConfigError
 from simbench.report import write_report
 from simbench.results import summarise, write_results
 from simbench.runner import execute, units_of
@@ -25,7 +26,10 @@ def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, see
     params = sorted({k for c in cells for k in c.params})
     todo = [item for c in cells for item in units_of(c.id, c.scenario, {"cell": c.id, **c.params} if params else {}, seeds)]
     skipped = len(store.done() & {u.key for u, _, _ in todo})
-    execute(todo, store, executor=executor, workers=workers, address=address, progress=progress, desc=cells[0].scenario.name)
+    try:
+        execute(todo, store, executor=executor, workers=workers, address=address, progress=progress, desc=cells[0].scenario.name)
+    except ConfigError as err:  # found while running (e.g. a budget no group fits): it is the scenario file's
+        raise (err.in_file(source) if err.source == "<memory>" else err) from None
     df = load(out, [u for u, _, _ in todo])
     write_results(df, out)
     first = cells[0].scenario
