@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simbench.config import ConfigError
 from simbench.report.tables import format_table
 from simbench.results import mean_ci
 from simbench.store import load
@@ -47,6 +48,10 @@ def run(args) -> int:
     if None not in hashes and hashes[0] != hashes[1]:
         print(f"simbench: note: {args.dir_a} and {args.dir_b} come from different scenarios "
               f"({hashes[0][:12]} vs {hashes[1][:12]}); seeds are paired by index only", file=sys.stderr)
-    table = compare(load(args.dir_a), load(args.dir_b), args.metric)
+    a, b = load(args.dir_a), load(args.dir_b)
+    metrics = [c for c in a.columns if c in b.columns and c not in ("seed", "step") and pd.api.types.is_numeric_dtype(a[c])]
+    if args.metric not in metrics:
+        raise ConfigError("--metric", args.metric, f"a numeric column of both result sets: {', '.join(metrics)}")
+    table = compare(a, b, args.metric)
     print(format_table(table))
     return 0

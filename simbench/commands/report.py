@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simbench.config import ConfigError
 from simbench.report import write_report
 from simbench.store import load
 
@@ -18,6 +19,10 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    if args.target is not None and not 0 < args.target < 1:
+        raise ConfigError("--target", args.target, "a test pass rate in (0, 1)")
+    if args.max_rows_per_unit < 2:
+        raise ConfigError("--max-rows-per-unit", args.max_rows_per_unit, "an integer >= 2 (each run's first and last step are kept)")
     out = Path(args.dir)
     df = load(out, thin=args.max_rows_per_unit)
     params = [c for c in df.columns if "." in c or "[" in c]
