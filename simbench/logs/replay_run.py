@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from simbench.logs.replay import LogIndex, ReplayCell  # noqa: E402
-from simbench.population import PopulationSpec  # noqa: E402
+from simbench.population import LengthSpec, PopulationSpec  # noqa: E402
 from simbench.report.figures import STYLES, band_on_grid  # noqa: E402
 from simbench.report.tables import format_table  # noqa: E402
 from simbench.results import mean_ci, write_results  # noqa: E402
@@ -30,9 +30,14 @@ def replay_scenario(table: pd.DataFrame, strategies, batch: int | None = None, s
     batch = int(batch or per_step.median())
     steps = max(1, math.ceil(len(index) / batch))
     strategies = tuple(s if isinstance(s, StrategySpec) else StrategySpec(allocator=s) for s in strategies)
+    budget = budget or BudgetSpec()
+    index.check_budget_unit(budget.unit)
+    known = index.tokens[index.tokens >= 0]
+    # an unseen sample is priced at lengths.mean tokens: the log's own mean length
+    lengths = LengthSpec(mean=max(1.0, float(known.mean()))) if len(known) else LengthSpec()
     sc = Scenario(name=name, strategies=strategies, seed=seed, seeds=seeds,
-                  population=PopulationSpec(train_prompts=max(index.n_prompts, 1), test_prompts=1),
-                  engine=EngineSpec(steps=steps, batch_prompts=batch), budget=budget or BudgetSpec())
+                  population=PopulationSpec(train_prompts=max(index.n_prompts, 1), test_prompts=1, lengths=lengths),
+                  engine=EngineSpec(steps=steps, batch_prompts=batch), budget=budget)
     sc.check()
     return sc, index
 
@@ -59,12 +64,14 @@ def summarise_replay(df: pd.DataFrame) -> pd.DataFrame:
                 "mixed_share": r["groups_mixed"].sum() / max(r["prompts"].sum(), 1),
                 "effective_ratio": eff / trained if trained else math.nan,
                 "truncated_share": r["requests_truncated"].sum() / max(r["requests"].sum(), 1),
+                "trained_samples": trained,
                 "shortfall": r["shortfall"].sum(), "requested": r["requested"].sum(),
                 "log_pass": (r["log_pass"].fillna(0) * r["samples"]).sum() / max(r["samples"].sum(), 1),
             })
         ps = pd.DataFrame(per_seed)
         row = {"allocator": alloc, "seeds": len(ps)}
-        for col in ("samples", "groups", "mixed_share", "effective_ratio", "truncated_share", "shortfall", "log_pass"):
+        for col in ("samples", "groups", "mixed_share", "effective_ratio", "truncated_share", "shortfall", "log_pass",
+                    "trained_samples"):
             m, lo, hi = mean_ci(ps[col].to_numpy(float))
             row[col] = m
             if col in ("mixed_share", "effective_ratio"):
@@ -74,9 +81,25 @@ def summarise_replay(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def shortfall_notes(summary: pd.DataFrame, index: LogIndex) -> list[str]:
+    """Why an allocator trained nothing on this log (its effective ratio is then undefined), one sentence each."""
+    n = int(np.median(index.size))
+    notes = []
+    for _, r in summary.iterrows():
+        if r["trained_samples"] > 0:
+            continue
+        why = (f"{r['shortfall']:.0f} of the {r['requested']:.0f} samples it asked for per seed were beyond what the log "
+               f"holds ({r['truncated_share']:.0%} of its requests were cut short); an allocator that trains only on later "
+               f"waves (GVM discards its first-stage samples) needs a log with more samples per group"
+               if r["shortfall"] > 0 else "no group it drew was kept for training")
+        notes.append(f"{r['allocator']} trained no sample, so its effective ratio is undefined: the log has n = {n} "
+                     f"samples per group and {why}.")
+    return notes
+
+
 def write_replay_report(df: pd.DataFrame, summary: pd.DataFrame, out: Path, title: str, read_summary: str,
-                        command: str = "") -> Path:
-    """results.parquet, summary.csv, a figure (mixed groups vs samples spent) and report.md."""
+                        command: str = "", notes: list[str] = ()) -> Path:
+    """results.parquet, summary.csv, a figure (mixed groups vs samples spent) and report.md (with ``notes``)."""
     out.mkdir(parents=True, exist_ok=True)
     write_results(df, out)
     summary.to_csv(out / "summary.csv", index=False)
@@ -105,7 +128,7 @@ def write_replay_report(df: pd.DataFrame, summary: pd.DataFrame, out: Path, titl
             "non-zero advantage; `truncated_share`: share of (slot, wave) requests the log could not fully serve "
             "(shortfall in samples: `shortfall`). Means with 95% Student-t intervals over seeds "
             "(seeds change the prompt order and the order samples are served in).", "",
-            format_table(summary), ""]
+            format_table(summary), ""] + [f"Note: {note}\n" for note in notes]
     path = out / "report.md"
     path.write_text("\n".join(text))
     return path
