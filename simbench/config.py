@@ -191,5 +191,5 @@ def require_memory(nbytes: float, key: str, value: Any, what: str) -> None:
     names its key instead of failing deep inside numpy with a MemoryError.
     """
     total = memory_bytes()
-    require(nbytes <= total, key, value, f"a smaller value: {what} needs {nbytes / 2**30:.3g} GiB, more than this "
+    require(nbytes <= total, key, value, f"a smaller value: {what} would take {nbytes / 2**30:.3g} GiB, more than this "
                                          f"machine's {total / 2**30:.3g} GiB of memory")

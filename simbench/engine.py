@@ -226,9 +226,9 @@ class Cell:
         """The policy's parameters overflowed: every later pass rate would be nan."""
         L = self.scenario.learner
         rates = {"lr_shared": L.lr_shared, "lr_prompt": L.lr_prompt, "lr_format": L.lr_format}
-        return ConfigError("learner", rates, f"learning rates (with population.features.grad_noise = "
-                           f"{self.scenario.population.features.grad_noise:g}) small enough to keep the policy finite: "
-                           f"its parameters overflowed in step {step}")
+        return ConfigError("learner", rates, "learning rates small enough to keep the policy finite with these "
+                           "population.features (skill_scale, idio_scale, grad_noise): its parameters overflowed in "
+                           f"step {step}")
 
     def check_allocation(self, n: np.ndarray, v: StepView) -> None:
         who = repr(self.allocator)

@@ -73,9 +73,15 @@ def read_pass_rate_table(path: str, base_dir: Path | None = None) -> np.ndarray:
     file = Path(path)
     if base_dir is not None and not file.is_absolute():
         file = base_dir / file
-    if not file.exists():
+    if not file.is_file():
         raise ConfigError("population.pass_rate.path", path, f"an existing CSV file (looked for {file})")
-    with file.open(newline="") as fh:
+    raw = file.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise ConfigError("population.pass_rate.path", path, f"UTF-8 text ({file}:{line} has byte 0x{raw[err.start]:02x})") from None
+    with file.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or "p" not in reader.fieldnames:
             raise ConfigError("population.pass_rate.path", path, f"a CSV whose header has a column 'p' ({file} has {reader.fieldnames})")

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 import simbench.registry as registry
-from simbench.config import ConfigError, build, require, to_dict, unbounded
+from simbench.config import ConfigError, build, require, require_memory, to_dict, unbounded
 from simbench.learner import LearnerSpec
 from simbench.population import PopulationSpec
 
@@ -108,6 +108,13 @@ class ReportSpec:
             require(0 < self.target_test_pass < 1, "target_test_pass", self.target_test_pass, "a number in (0, 1)")
 
 
+def require_results(steps: int, seeds: int, strategies: int, seeds_key: str = "seeds") -> None:
+    """The units (a few hundred bytes each) and their rows (one per step, about 512 bytes) must fit in memory."""
+    key, value = ("engine.steps", steps) if steps > seeds else (seeds_key, seeds)
+    require_memory(256.0 * seeds * strategies + 512.0 * steps * seeds * strategies, key, value,
+                   f"the results of {strategies} strategies x {seeds} seeds x {steps} steps")
+
+
 def check_name(name: str) -> None:
     """A scenario's name is its default output folder, ``reports/<name>/``: it must be one plain folder name."""
     require(bool(name.strip()) and name not in (".", "..") and not set(name) & set("/\\\0"), "name", name,
@@ -165,6 +172,7 @@ class Scenario(Seeded):
     def check(self) -> None:
         check_name(self.name)
         require(self.seeds >= 1, "seeds", self.seeds, "an integer >= 1")
+        require_results(self.engine.steps, self.seeds, len(self.strategies))
         require(self.seed >= 0, "seed", self.seed, "a non-negative integer")
         require(len(self.strategies) >= 1, "strategies", self.strategies, "at least one [[strategies]] table")
         labels = [s.label for s in self.strategies]

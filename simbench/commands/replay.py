@@ -7,6 +7,7 @@ import time
 import tomllib
 from pathlib import Path
 
+from simbench import registry
 from simbench.config import ConfigError
 from simbench.logs import FORMATS, bundled, read_log
 from simbench.logs.replay_run import replay_scenario, run_replay, shortfall_notes, summarise_replay, write_replay_report
@@ -30,6 +31,8 @@ def add_log_arguments(p) -> None:
 
 def load_log(args):
     """Read the log named on the command line; return (table, report)."""
+    if args.n is not None and args.n < 1:
+        raise ConfigError("--n", args.n, "an integer >= 1 (samples per group)")
     history = args.format == "history" or args.log.startswith("bundled:")
     if args.threshold is not None and history:
         raise ConfigError("--threshold", args.threshold, "only for verl, trl and table logs (a history holds 0/1 counts)")
@@ -103,6 +106,11 @@ def run(args) -> int:
     else:
         texts = args.allocator or ["uniform:n=8", "dapo:n=8,on_exhausted=\"train\""]
         strategies = [StrategySpec(allocator=parse_allocator(a), name=a.replace('"', "")) for a in texts]
+        for text, strategy in zip(texts, strategies):  # each allocator's kind and parameters, before the log is read
+            try:
+                registry.make("allocator", strategy.allocator)
+            except ConfigError as err:
+                raise ConfigError("--allocator", text, f"{err.allowed} ({err.where} = {err.value!r})") from None
         budget = BudgetSpec(per_step=args.step_budget) if args.step_budget is not None else BudgetSpec()
     name = "replay-" + Path(args.log.split(":")[-1]).stem
     out = output_dir(args.out or Path("reports") / name)

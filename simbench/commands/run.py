@@ -6,7 +6,7 @@ import sys
 
 from simbench.config import ConfigError
 from simbench.paths import default_out_dir, output_dir
-from simbench.scenario import load_scenario
+from simbench.scenario import load_scenario, require_results
 from simbench.study import run_study
 from simbench.sweep import Cell
 
@@ -37,6 +37,8 @@ def check_options(args) -> None:
     """The options shared by ``run`` and ``sweep``, before any work."""
     if args.seeds is not None and args.seeds < 1:
         raise ConfigError("--seeds", args.seeds, "an integer >= 1")
+    if args.seeds is not None:
+        require_results(1, args.seeds, 1, "--seeds")
     if args.workers < 1:
         raise ConfigError("--workers", args.workers, "an integer >= 1")
     if args.address is not None and args.executor != "ray":
