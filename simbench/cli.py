@@ -11,10 +11,11 @@ from simbench import __version__
 from simbench.allocators.dapo import DAPOExhausted
 from simbench.config import ConfigError
 from simbench.engine import AllocatorError
-from simbench.store import StoreMismatch
+from simbench.runner import SigtermAsInterrupt
+from simbench.store import StoreError
 
 # Errors whose message already says what is wrong and what to change: one line, exit status 2.
-USER_ERRORS = (ConfigError, StoreMismatch, AllocatorError, DAPOExhausted)
+USER_ERRORS = (ConfigError, StoreError, AllocatorError, DAPOExhausted)
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,11 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a user's mistake gives exit status 2 and one line on stderr, never a traceback."""
+    stop = SigtermAsInterrupt()  # `timeout` and batch schedulers stop a run with SIGTERM: treat it as Ctrl-C
     try:
         args = build_parser().parse_args(argv)
-        return int(args.handler(args) or 0)
-    except SystemExit as stop:  # --help, --version, or a bad option (already reported in one line)
-        return int(stop.code or 0)
+        with stop:
+            return int(args.handler(args) or 0)
+    except SystemExit as stop_code:  # --help, --version, or a bad option (already reported in one line)
+        return int(stop_code.code or 0)
     except USER_ERRORS as err:
         return fail(err)
     except BrokenPipeError:
@@ -64,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         return fail(f"{where}{err.strerror or err}")
     except KeyboardInterrupt:
-        print("simbench: interrupted", file=sys.stderr)
-        return 130
+        print(f"simbench: interrupted{' by SIGTERM' if stop.received else ''}", file=sys.stderr)
+        return 143 if stop.received else 130
 
 
 def _silence_stdout() -> None:

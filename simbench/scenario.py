@@ -138,12 +138,51 @@ class Seeded:
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
     def canonical_hash(self) -> str:
-        """Stable hash of the whole scenario."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+        """Stable hash of the whole scenario, including the contents of every file it reads.
+
+        A scenario that reads no file hashes exactly as before files were hashed, so its stores stay valid.
+        """
+        d = self.to_dict()
+        files = {key: digest for key, (_, digest) in self.files().items()}
+        if files:
+            d["files"] = files  # no scenario key is called "files", so this cannot collide
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
     def cell_seed(self, seed_index: int) -> np.random.SeedSequence:
-        """The seed of one cell: from the world's hash, ``seed`` and the seed index, never a position."""
+        """The seed of one cell: from the world's hash, ``seed`` and the seed index, never a position.
+
+        File contents are not part of it: a referenced file is named by its path here, so editing a
+        table reruns on the same random streams (common random numbers) while the store, which hashes
+        contents (``canonical_hash``), sees a changed scenario.
+        """
         return np.random.SeedSequence([int(self.world_hash()[:16], 16), self.seed, seed_index])
+
+    def referenced_files(self) -> dict[str, Path]:
+        """Every file the scenario reads, by key path, resolved against the scenario's folder."""
+        return {}
+
+    def files(self) -> dict[str, tuple[Path, str]]:
+        """(path, SHA-256 of its bytes) of every referenced file, by key path, as pinned when loaded."""
+        pins = getattr(self, "file_pins", {})
+        return {key: (path, pins.get(str(path)) or file_digest(path, key))
+                for key, path in self.referenced_files().items()}
+
+    def check_files(self) -> None:
+        """Raise ``ConfigError`` if a referenced file changed since the scenario was loaded."""
+        pins = getattr(self, "file_pins", {})
+        for key, path in self.referenced_files().items():
+            pinned = pins.get(str(path))
+            if pinned is not None and file_digest(path, key) != pinned:
+                raise ConfigError(key, str(path), "a file left as it was when the run started (it was edited "
+                                  "since: rerun to use its new contents)", str(path))
+
+
+def file_digest(path: Path, where: str) -> str:
+    """SHA-256 of a file's bytes; a missing or unreadable file is a ``ConfigError`` at ``where``."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as err:
+        raise ConfigError(where, str(path), f"a readable file ({err.strerror})") from None
 
 
 @dataclass(frozen=True)
@@ -162,6 +201,8 @@ class Scenario(Seeded):
     trainer: TrainerSpec = field(default_factory=TrainerSpec)
     report: ReportSpec = field(default_factory=ReportSpec)
     base_dir: str = field(default=".", compare=False, metadata={"internal": True})
+    # SHA-256 of each referenced file when the scenario was loaded, by resolved path
+    file_pins: dict[str, str] = field(default_factory=dict, compare=False, metadata={"internal": True})
 
     def __post_init__(self):
         if not self.report.baseline and self.strategies:  # the default baseline, resolved once
@@ -184,6 +225,10 @@ class Scenario(Seeded):
         require(self.report.baseline in labels, "report.baseline", self.report.baseline,
                 f"the name of one of the strategies: {', '.join(map(repr, labels))}")
         self.budget.check_fits_one_sample(self.population.lengths.mean)
+
+    def referenced_files(self) -> dict[str, Path]:
+        """The pass-rate tables, by key path (``population.pass_rate.path``, ``population.groups[i]...``)."""
+        return {f"{where}.path": _resolve(law.path, self.base_dir) for where, law in table_laws(self)}
 
 
 
@@ -229,6 +274,7 @@ def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = ".") ->
     object.__setattr__(scenario, "base_dir", base_dir)
     check_tables(scenario, source)
     check_pool(scenario, source)
+    pin_files(scenario)
     return scenario
 
 
@@ -250,19 +296,35 @@ def check_pool(scenario: Scenario, source: str) -> None:
                               "e.g. DAPO's gen_batch, default 3 x engine.batch_prompts)", source)
 
 
+def table_laws(scenario: Scenario) -> list[tuple[str, Any]]:
+    """(key path, law) of every pass-rate law of kind ``table``."""
+    pop = scenario.population
+    laws = [("population.pass_rate", pop.pass_rate)]
+    laws += [(f"population.groups[{i}].pass_rate", g.pass_rate) for i, g in enumerate(pop.groups)]
+    return [(where, law) for where, law in laws if law is not None and law.kind == "table"]
+
+
+def _resolve(path: str, base_dir: str) -> Path:
+    file = Path(path)
+    return (file if file.is_absolute() else Path(base_dir) / file).resolve()
+
+
 def check_tables(scenario: Scenario, source: str) -> None:
     """Read every pass-rate table now, so a bad file fails at load time naming the scenario, key and CSV line."""
     from simbench.population import read_pass_rate_table
 
-    pop = scenario.population
-    laws = [("population.pass_rate", pop.pass_rate)]
-    laws += [(f"population.groups[{i}].pass_rate", g.pass_rate) for i, g in enumerate(pop.groups)]
-    for where, law in laws:
-        if law is not None and law.kind == "table":
-            try:
-                read_pass_rate_table(law.path, Path(scenario.base_dir))
-            except ConfigError as err:
-                raise ConfigError(f"{where}.path", err.value, err.allowed, source) from None
+    for where, law in table_laws(scenario):
+        try:
+            read_pass_rate_table(law.path, Path(scenario.base_dir))
+        except ConfigError as err:
+            raise ConfigError(f"{where}.path", err.value, err.allowed, source) from None
+
+
+def pin_files(scenario: Seeded) -> None:
+    """Record the SHA-256 of every file the scenario reads, now: its identity for the whole run."""
+    pins = {str(path): file_digest(path, key) for key, path in scenario.referenced_files().items()}
+    if pins:
+        object.__setattr__(scenario, "file_pins", pins)
 
 
 def read_toml(path: str | Path) -> dict:

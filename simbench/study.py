@@ -1,6 +1,7 @@
 """A study: the cells of a scenario (one, or a sweep's grid) run into a store, then summarised and reported."""
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -15,21 +16,37 @@ from simbench.sweep import Cell
 
 
 def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, seeds: int | None = None, workers: int = 1,
-              executor: str = "local", address: str | None = None, force: bool = False, progress: bool = True,
-              command: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+              executor: str = "local", address: str | None = None, force: bool = False, repair: bool = False,
+              progress: bool = True, command: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every unit not yet in ``out``'s store, then write results.parquet, summary.csv and the report.
 
-    Returns (results, summary).  Swept parameters become columns of both.
+    Holds the store's lock throughout.  Returns (results, summary).  Swept parameters become columns of both.
     """
+    files = {str(path): digest for c in cells for path, digest in c.scenario.files().values()}
+    with Store(out, study_hash, source, force=force, files=files, repair=repair) as store:
+        if store.repaired:
+            print(f"simbench: --repair removed {len(store.repaired)} unreadable unit file(s) from {store.units_dir} "
+                  f"({', '.join(store.repaired)}); they are recomputed now", file=sys.stderr)
+        try:
+            return _run(store, cells, out, seeds=seeds, workers=workers, executor=executor, address=address,
+                        progress=progress, command=command)
+        except ConfigError as err:  # found while running (e.g. a budget no group fits): it is the scenario file's
+            raise (err.in_file(source) if err.source == "<memory>" else err) from None
+
+
+def _run(store: Store, cells: list[Cell], out: Path, *, seeds, workers, executor, address, progress, command):
     t0 = time.perf_counter()
-    store = Store(out, study_hash, source, force=force)
     params = sorted({k for c in cells for k in c.params})
     todo = [item for c in cells for item in units_of(c.id, c.scenario, {"cell": c.id, **c.params} if params else {}, seeds)]
-    skipped = len(store.done() & {u.key for u, _, _ in todo})
+    keys = {u.key for u, _, _ in todo}
+    skipped = len(store.done() & keys)
     try:
-        execute(todo, store, executor=executor, workers=workers, address=address, progress=progress, desc=cells[0].scenario.name)
-    except ConfigError as err:  # found while running (e.g. a budget no group fits): it is the scenario file's
-        raise (err.in_file(source) if err.source == "<memory>" else err) from None
+        execute(todo, store, executor=executor, workers=workers, address=address, progress=progress,
+                desc=cells[0].scenario.name)
+    except KeyboardInterrupt:
+        print(f"simbench: stopped with {len(store.done() & keys)} of {len(todo)} units finished in {out}/; "
+              f"rerun the same command to resume", file=sys.stderr)
+        raise
     df = load(out, [u for u, _, _ in todo])
     write_results(df, out)
     first = cells[0].scenario

@@ -10,13 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+import simbench.registry as registry
 from simbench.cli import main
 from simbench.equitable.collectors.base import CollectState, split
 from simbench.equitable.collectors.solve import best_allocation
 from simbench.equitable.curves import Curve, fit_curve
 from simbench.equitable.engine import run_collection
 from simbench.equitable.learner import PRSLearner
+from simbench.equitable.objectives import value
 from simbench.equitable.spec import ObjectiveSpec, PRSSpec
+from simbench.roles import RunInfo
 from simbench.scenario import load_scenario, parse_scenario
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -27,21 +30,15 @@ def finals(scenario, label, seeds):
     return [run_collection(scenario, i, k)[-1] for k in range(seeds)]
 
 
-def test_adaptive_beats_equal_and_proportional_and_equal_does_not_equalise():
-    """The bundled scenario over 6 seeds: one-sided paired t-tests at the 5% level."""
+@pytest.mark.slow
+def test_equal_samples_do_not_give_equal_outcomes():
+    """The bundled scenario over 8 seeds: the 95% Student-t CI of equal sampling's best-worst gap stays above 0.05."""
     sc = load_scenario(ROOT / "scenarios" / "equitable_prs.toml")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ada = np.array([r["objective"] for r in finals(sc, "adaptive", 6)])
-        equal_rows = finals(sc, "equal", 6)
-        prop = np.array([r["objective"] for r in finals(sc, "proportional", 6)])
-    equal = np.array([r["objective"] for r in equal_rows])
-    for other in (equal, prop):
-        t = stats.ttest_rel(ada, other, alternative="greater")
-        assert t.pvalue < 0.05, (ada, other, t)
-    gaps = np.array([r["gap"] for r in equal_rows])
+        gaps = np.array([r["gap"] for r in finals(sc, "equal", 8)])
     lo = gaps.mean() - stats.t.ppf(0.975, len(gaps) - 1) * gaps.std(ddof=1) / np.sqrt(len(gaps))
-    assert lo > 0.05, gaps  # equal samples, unequal outcomes: the 95% CI of the best-worst gap stays above 0.05
+    assert lo > 0.05, gaps
 
 
 def small_world(total, seeds=3):
@@ -56,20 +53,47 @@ def small_world(total, seeds=3):
     })
 
 
-def shares(row):
-    n = np.array([row["n_A"], row["n_B"], row["n_C"]], float)
-    return n / n.sum()
+def drive_adaptive(seed: int, total: float, batch: int = 250, K: int = 3) -> float:
+    """The adaptive collector in a world whose learning curves are true power laws, observed with noise.
+
+    Validation scores (and the collector's subsample probes) are the true curve plus
+    noise of standard deviation 0.2 / sqrt(n_g).  Returns the L1 distance between the
+    final shares and those of the optimal allocation of the true curves.
+    """
+    rng = np.random.default_rng(seed)
+    curves = [Curve(float(rng.uniform(0.5, 3)), float(rng.uniform(0.2, 1.0)), float(rng.uniform(0.3, 0.9))) for _ in range(K)]
+    costs, shares_ = rng.uniform(0.5, 2.0, K), rng.dirichlet(np.ones(K))
+    spec = ObjectiveSpec(kind="group_average")
+    noise = np.random.default_rng([seed, 1])
+
+    def observe(n):
+        return np.array([c(max(x, 1.0)) for c, x in zip(curves, n)]) + noise.normal(0, 1, K) * 0.2 / np.sqrt(np.maximum(n, 1.0))
+
+    collector = registry.make("collector", "adaptive")
+    collector.reset(RunInfo(K, np.arange(K, dtype=np.int32), ("A", "B", "C"), batch, "cost", total, 0), np.random.default_rng(seed))
+    n, spent, history, b = np.zeros(K, np.int64), 0.0, [(np.zeros(K, np.int64), np.zeros(K), 0.0)], 0
+    while spent < total - costs.min() + 1e-9:
+        state = CollectState(b, n.copy(), spent, total - spent, batch, costs, shares_, list(history),
+                             lambda u: value(u, shares_, spec), spec, None, lambda scale, n=n.copy(): observe(scale * n))
+        plan = np.asarray(collector.plan(state))
+        if plan.sum() == 0:
+            break
+        n, spent, b = n + plan, spent + float(plan @ costs), b + 1
+        v = observe(n)
+        history.append((n.copy(), v, value(v, shares_, spec)))
+    best = best_allocation(curves, costs, shares_, spec, total, np.zeros(K))
+    return float(np.abs(n / n.sum() - best / best.sum()).sum())
 
 
-def test_adaptive_allocation_approaches_the_oracles_as_the_budget_grows():
+def test_adaptive_allocation_approaches_the_optimum_as_the_budget_grows_when_curves_are_power_laws():
+    """16 random worlds of true power-law curves: the distance to the optimum shrinks from budget 2,000 to 30,000
+    (one-sided Wilcoxon signed-rank test at the 5% level).  In the genomic world it does not (see the README)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dist = {}
-        for total in (1500.0, 9000.0):
-            sc = small_world(total)
-            dist[total] = np.mean([np.abs(shares(run_collection(sc, 0, k)[-1]) - shares(run_collection(sc, 1, k)[-1])).sum()
-                                   for k in range(3)])
-    assert dist[9000.0] < dist[1500.0], dist
+        small = np.array([drive_adaptive(s, 2000.0) for s in range(16)])
+        large = np.array([drive_adaptive(s, 30000.0) for s in range(16)])
+    test = stats.wilcoxon(small, large, alternative="greater")
+    assert test.pvalue < 0.05, (small, large, test)
 
 
 def state(remaining, batch, costs, n=None):
@@ -118,24 +142,53 @@ def test_cvxpy_solution_meets_the_kkt_condition(seed, kind):
 def test_incremental_sufficient_statistics_equal_a_batch_refit():
     rng = np.random.default_rng(0)
     M = 40
-    learner = PRSLearner(PRSSpec(lam=5.0, validation_share=0.2), 2, M)
-    X_all, y_all = [], []
+    centre, scale = rng.uniform(0.1, 1.9, M), rng.uniform(0.8, 3.0, M)
+    learner = PRSLearner(PRSSpec(lam=5.0, validation_share=0.2), 2, M, centre, scale)
+    G_all, y_all = [], []
     for b in range(5):
-        g = b % 2
-        X = rng.normal(size=(30, M)).astype(np.float32)
+        G = rng.integers(0, 3, size=(30, M)).astype(np.int8)
         y = rng.normal(size=30)
-        split_rng = np.random.default_rng(b)
         val = np.random.default_rng(b).random(30) < 0.2
-        learner.add(g, X, y, split_rng)
-        X_all.append(X[~val].astype(np.float64))
+        learner.add(b % 2, G, y, np.random.default_rng(b))
+        G_all.append(G[~val].astype(float))
         y_all.append(y[~val])
-    X, y = np.concatenate(X_all), np.concatenate(y_all)
-    # the products are float32 (BLAS), accumulated in float64: each entry is within a float32 rounding bound
-    bound = 4 * np.finfo(np.float32).eps * (np.abs(X).T @ np.abs(X))
-    assert (np.abs(learner.A.sum(0) - X.T @ X) <= bound).all()
-    np.testing.assert_allclose(learner.b.sum(0), X.T @ y, rtol=1e-6)
+    G, y = np.concatenate(G_all), np.concatenate(y_all)
+    X = (G - centre) * scale
+    # X^T X is built from exact integer statistics: within float64 rounding of the sum of its four terms
+    S = G.sum(0)
+    terms = (G.T @ G + np.outer(centre, S) + np.outer(S, centre) + len(G) * np.outer(centre, centre)) * np.outer(scale, scale)
+    assert (np.abs(learner.A.sum(0) - X.T @ X) <= 64 * np.finfo(float).eps * terms).all()
+    assert (np.abs(learner.b.sum(0) - X.T @ y) <= 1e-12 * (np.abs(X).T @ np.abs(y))).all()
     want = np.linalg.solve(X.T @ X + 5.0 * np.eye(M), X.T @ y)
-    np.testing.assert_allclose(learner.fit(), want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(learner.fit(), want, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(learner.predict(G.astype(np.int8), want), X @ want, rtol=1e-10, atol=1e-12)
+
+
+def test_equitable_runs_are_the_same_bits_whatever_the_blas_kernel_or_thread_count():
+    """The BLAS kernels of other CPUs (OPENBLAS_CORETYPE) and thread counts sum in other orders; results must not move."""
+    import json
+    import platform
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json, sys, warnings; warnings.simplefilter('ignore'); sys.path.insert(0, 'tests')\n"
+        "from test_equitable import small_world\n"
+        "from simbench.equitable.engine import run_collection\n"
+        "sc = small_world(2000.0, 1)\n"
+        "rows = run_collection(sc, 0, 0) + run_collection(sc, 1, 0)\n"
+        "print(hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest())\n"
+    )
+    settings_ = [{"OPENBLAS_NUM_THREADS": "1"}, {"OPENBLAS_NUM_THREADS": "2"}]
+    if platform.machine() in ("x86_64", "AMD64"):  # kernels every x86-64 CPU can run
+        settings_ += [{"OPENBLAS_CORETYPE": "Prescott"}, {"OPENBLAS_CORETYPE": "Nehalem"}]
+    digests = set()
+    for extra in settings_:
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("OPENBLAS_")}
+        out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, **extra}, capture_output=True, text=True,
+                             timeout=600, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1, json.dumps(sorted(digests))
 
 
 def test_power_law_fit_recovers_a_known_curve():

@@ -69,6 +69,7 @@ def _forecast_shipped():
     return forecast(K, N, LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 13)
 
 
+@pytest.mark.slow
 def test_forecast_of_the_shipped_log_meets_the_003_requirement():
     """Calibrate on appearances 1-13, predict 14-26: |error| <= 0.03 at appearance 26 and on average over 14-26."""
     fc = _forecast_shipped()  # computed afresh: nothing is cached across tests
@@ -93,6 +94,7 @@ def test_posterior_sample_is_the_conjugate_posterior():
         assert abs(p.mean() - want) < 4 * p.std() / np.sqrt(m)
 
 
+@pytest.mark.slow
 def test_calibration_on_a_synthetic_log_fits_at_least_as_well_as_the_truth():
     """The search works: on a log the simulator itself wrote (known parameters, format gate on), the calibrated
     point's objective over appearances 1-13 is no worse than the true parameters' under the same seeds."""

@@ -119,6 +119,7 @@ def test_kill_9_loses_only_units_in_flight_and_resume_gives_identical_results(tm
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), pd.read_parquet(ref / "results.parquet"))
 
 
+@pytest.mark.slow
 def test_ray_executor_matches_local_bit_for_bit():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
     sc = parse_scenario(tiny(steps=5))

@@ -26,6 +26,7 @@ def add_common(p) -> None:
     p.add_argument("--executor", choices=["local", "ray"], default="local", help="local process pool (default) or Ray tasks")
     p.add_argument("--address", help="address of an existing Ray cluster (with --executor ray)")
     p.add_argument("--force", action="store_true", help="discard results of a different scenario in --out")
+    p.add_argument("--repair", action="store_true", help="remove unreadable (truncated, empty) unit files in --out and recompute them")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -51,5 +52,5 @@ def run(args) -> int:
     out = output_dir(args.out or default_out_dir(scenario.name))
     study_hash = scenario.canonical_hash() + (f"-seeds{args.seeds}" if args.seeds else "")
     run_study([Cell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
-              executor=args.executor, address=args.address, force=args.force, progress=not args.quiet, command=command_line())
+              executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())
     return 0

@@ -20,5 +20,5 @@ def run(args) -> int:
     out = output_dir(args.out or default_out_dir(cells[0].scenario.name))
     study_hash += f"-seeds{args.seeds}" if args.seeds else ""
     run_study(cells, out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers, executor=args.executor,
-              address=args.address, force=args.force, progress=not args.quiet, command=command_line())
+              address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())
     return 0

@@ -28,7 +28,7 @@ class Collection:
         K = self.world.K
         self.draw = _streams(self.world.sample_ss, K, 0)
         self.split_rng = _streams(self.world.sample_ss, K, 1)
-        self.learner = PRSLearner(scenario.learner, K, self.world.M)
+        self.learner = PRSLearner(scenario.learner, K, self.world.M, self.world.centre, self.world.scale)
         self.collector = collector
         info = RunInfo(K, np.arange(K, dtype=np.int32), tuple(g.name for g in scenario.groups), scenario.budget.batch, "cost",
                        scenario.budget.total, 0)
@@ -41,21 +41,22 @@ class Collection:
             self.learner.fit_group_aware()
         else:
             self.learner.fit()
-        test = np.array([performance(X @ self.learner.coefficients(g).astype(np.float32), y, metric)
-                         for g, (X, y) in enumerate(self.world.test)])
+        learner = self.learner
+        test = np.array([performance(learner.predict(G, learner.coefficients(g)), y, metric)
+                         for g, (G, y) in enumerate(self.world.test)])
         val = np.zeros(self.world.K)
         for g in range(self.world.K):
-            X, y = self.learner.validation(g)
-            val[g] = performance(X @ self.learner.coefficients(g).astype(np.float32), y, metric) if len(y) else 0.0
+            G, y = learner.validation(g)
+            val[g] = performance(learner.predict(G, learner.coefficients(g)), y, metric) if len(y) else 0.0
         return test, val
 
     def probe(self, scale: np.ndarray) -> np.ndarray:
         """Validation performance per group of the pooled PRS refitted with group statistics weighted by ``scale``."""
-        beta = self.learner.fit(np.asarray(scale, float)).astype(np.float32)
+        beta = self.learner.fit(np.asarray(scale, float))
         out = np.zeros(self.world.K)
         for g in range(self.world.K):
-            X, y = self.learner.validation(g)
-            out[g] = performance(X @ beta, y, self.sc.learner.metric) if len(y) else 0.0
+            G, y = self.learner.validation(g)
+            out[g] = performance(self.learner.predict(G, beta), y, self.sc.learner.metric) if len(y) else 0.0
         return out
 
     def run(self, oracle_curves=None) -> list[dict]:
@@ -78,8 +79,8 @@ class Collection:
             if plan.sum() == 0:
                 break
             for g in np.flatnonzero(plan):
-                X, y = self.world.sample(int(g), int(plan[g]), self.draw[g])
-                self.learner.add(int(g), X, y, self.split_rng[g])
+                G, y = self.world.sample(int(g), int(plan[g]), self.draw[g])
+                self.learner.add(int(g), G, y, self.split_rng[g])
             n += plan
             spent += float(plan @ costs)
             test, val = self.evaluate()

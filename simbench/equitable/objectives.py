@@ -1,9 +1,12 @@
 """Objectives over group performances u_g: population-weighted mean, group average, worst group, fairness penalty."""
 from __future__ import annotations
 
+import math
+
 import cvxpy as cp
 import numpy as np
 
+from simbench.equitable.numerics import fsum_dot
 from simbench.equitable.spec import ObjectiveSpec
 
 
@@ -11,12 +14,12 @@ def value(u: np.ndarray, shares: np.ndarray, spec: ObjectiveSpec) -> float:
     """The objective of a vector of group performances."""
     u = np.asarray(u, float)
     if spec.kind == "population_mean":
-        return float(shares @ u)
+        return fsum_dot(shares, u)
     if spec.kind == "group_average":
-        return float(u.mean())
+        return math.fsum(u.tolist()) / len(u)
     if spec.kind == "worst_group":
         return float(u.min())
-    return float(shares @ u - spec.penalty * (u.max() - u.min()))
+    return fsum_dot(shares, u) - spec.penalty * float(u.max() - u.min())
 
 
 def expression(u: cp.Expression, shares: np.ndarray, spec: ObjectiveSpec) -> cp.Expression:

@@ -9,6 +9,14 @@ from simbench.equitable.curves import Curve
 from simbench.equitable.objectives import expression, value
 
 
+def _power(x: cp.Expression, p: float) -> cp.Expression:
+    """x^p through the exact power cone where cvxpy has it (>= 1.8), else its rational approximation."""
+    try:
+        return cp.power(x, p, approx=False)
+    except TypeError:
+        return cp.power(x, p)
+
+
 def best_allocation(curves: list[Curve], costs: np.ndarray, shares: np.ndarray, spec, budget: float, floor: np.ndarray) -> np.ndarray:
     """Continuous n maximising objective(curve_g(n_g)) s.t. costs . n <= budget, n >= floor.
 
@@ -24,7 +32,7 @@ def best_allocation(curves: list[Curve], costs: np.ndarray, shares: np.ndarray, 
         # in units of `unit` samples, so that the solver sees numbers of order one
         unit = budget / costs.sum()
         x = cp.Variable(K)
-        u = cp.hstack([c.ceiling - c.a * unit ** -c.b * cp.power(x[g], -c.b, approx=False) for g, c in enumerate(curves)])
+        u = cp.hstack([c.ceiling - c.a * unit ** -c.b * _power(x[g], -c.b) for g, c in enumerate(curves)])
         prob = cp.Problem(cp.Maximize(expression(u, shares, spec)), [costs @ x <= budget / unit, x >= floor / unit])
         try:
             prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
