@@ -202,6 +202,14 @@ def test_absurd_samples_per_wave_name_the_allocator(tmp_path, capsys):
                "samples in one wave", "more than this machine's")
 
 
+@pytest.mark.parametrize("kind", [[], 3, {"a": 1}])
+def test_a_role_kind_that_is_not_a_name(kind):
+    """Found by the fuzz: an unhashable kind used to raise TypeError from the registry."""
+    data = small()
+    data["strategies"][0]["allocator"]["kind"] = kind
+    expect_key(data, "strategies[0].allocator.kind", repr(kind), "a registered allocator")
+
+
 def test_integers_beyond_64_bits():
     expect_key(small(seed=2**70), "seed", str(2**70), "a 64-bit integer")
 

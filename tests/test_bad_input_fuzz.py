@@ -59,7 +59,7 @@ def run(capsys, *argv):
     rc = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     check_cli_contract(rc, out, err)
-    event(f"exit {rc}: {err[17:90] if rc else 'ok'}")
+    event(f"exit {rc}: {err[17:90] if rc else 'ok'}")  # --hypothesis-show-statistics lists the outcomes
     return rc, out
 
 
