@@ -178,11 +178,23 @@ def test_scenario_name_must_be_one_folder_name(tmp_path, capsys, name):
     assert not (tmp_path.parent / "escape").exists()
 
 
+def equitable(**sections) -> dict:
+    return {"world": "equitable", "name": "eq", "groups": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}],
+            "strategies": [{"collector": "equal"}], **sections}
+
+
 def test_equitable_scenario_name_is_checked_too():
-    eq = {"world": "equitable", "name": "../x", "groups": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}],
-          "strategies": [{"collector": "equal"}]}
     with pytest.raises(ConfigError, match="'name'"):
-        parse_scenario(eq, "e.toml")
+        parse_scenario(equitable(name="../x"), "e.toml")
+
+
+def test_equitable_sizes_name_their_key():
+    with pytest.raises(ConfigError) as info:
+        parse_scenario(equitable(genetics={"snps": 10**7, "causal": 10}), "e.toml")
+    assert info.value.where == "genetics.snps" and "more than this machine's" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        parse_scenario(equitable(genetics={"snps": 100, "causal": 10, "test_size": 10**13}), "e.toml")
+    assert info.value.where == "genetics.test_size"
 
 
 @pytest.mark.parametrize("data, key", [
