@@ -66,7 +66,8 @@ def _n(args, N: np.ndarray) -> int:
     """Samples per group: the most common group size of the log (said when not given with --n)."""
     n = int(np.bincount(N[N > 0]).argmax())
     if args.n is None:
-        print(f"simbench: inferred n = {n} samples per group (the log's most common group size; change with --n)")
+        how = "the logged run's" if args.log.startswith("bundled:") else "the log's most common group size; change with --n"
+        print(f"simbench: inferred n = {n} samples per group ({how})")
     return n
 
 
