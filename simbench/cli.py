@@ -3,17 +3,36 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 from simbench import __version__
+from simbench.allocators.dapo import DAPOExhausted
 from simbench.config import ConfigError
+from simbench.engine import AllocatorError
 from simbench.runner import SigtermAsInterrupt
 from simbench.store import StoreError
 
+# Errors whose message already says what is wrong and what to change: one line, exit status 2.
+USER_ERRORS = (ConfigError, StoreError, AllocatorError, DAPOExhausted)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one ``--help`` away)."""
+
+    def error(self, message: str):
+        raise SystemExit(fail(f"command line: {message} (see {self.prog} --help)"))
+
+
+def fail(message: str) -> int:
+    """Print ``simbench: error: message`` as one line on stderr; return the exit status 2."""
+    print("simbench: error: " + " ".join(str(message).split()), file=sys.stderr)
+    return 2
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simbench", description="Simulate and benchmark rollout-budget allocators.")
+    parser = Parser(prog="simbench", description="Simulate and benchmark rollout-budget allocators.")
     parser.add_argument("--version", action="version", version=f"simbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     import simbench.commands as commands
@@ -27,19 +46,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; a user's mistake gives exit status 2 and one line on stderr, never a traceback."""
     stop = SigtermAsInterrupt()  # `timeout` and batch schedulers stop a run with SIGTERM: treat it as Ctrl-C
     try:
+        args = build_parser().parse_args(argv)
         with stop:
             return int(args.handler(args) or 0)
-    except (ConfigError, StoreError) as err:
-        if isinstance(err, ConfigError) and err.source == "<memory>" and str(err.where).startswith("--"):
-            err = err.in_file("command line")  # an option's value, not a file's
-        print(f"simbench: error: {err}", file=sys.stderr)
-        return 2
+    except SystemExit as stop_code:  # --help, --version, or a bad option (already reported in one line)
+        return int(stop_code.code or 0)
+    except USER_ERRORS as err:
+        return fail(err)
+    except BrokenPipeError:
+        # the reader went away (e.g. `simbench list | head`): stop quietly, as other command-line tools do
+        _silence_stdout()
+        return 141
+    except MemoryError:
+        return fail("out of memory: the scenario's sizes (prompts, feature dimension, samples per prompt, seeds) need "
+                    "more memory than this machine has; make them smaller")
+    except OSError as err:  # a file that cannot be read or written, named by the system's message
+        where = f"{err.filename}: " if err.filename else ""
+        return fail(f"{where}{err.strerror or err}")
     except KeyboardInterrupt:
         print(f"simbench: interrupted{' by SIGTERM' if stop.received else ''}", file=sys.stderr)
         return 143 if stop.received else 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -20,18 +21,21 @@ class ConfigError(ValueError):
     Parameters
     ----------
     where : str
-        Dotted key path, e.g. ``population.pass_rate.a``.
+        Dotted key path, e.g. ``population.pass_rate.a``, or a command-line option, e.g. ``--seeds``.
     value : object
         The offending value.
     allowed : str
         What would have been accepted.
     source : str, optional
-        The file the value came from.
+        The file the value came from (``command line`` by default for an option).
     """
 
     def __init__(self, where: str, value: Any, allowed: str, source: str = "<memory>"):
+        if where.startswith("--") and source == "<memory>":
+            source = "command line"
         self.where, self.value, self.allowed, self.source = where, value, allowed, source
-        super().__init__(f"{source}: key '{where}' = {value!r} is invalid: {allowed}")
+        key = f"{where} {value!r}" if where.startswith("--") else f"key '{where}' = {value!r}"
+        super().__init__(f"{source}: {key} is invalid: {allowed}")
 
     def __reduce__(self):
         # rebuild from all four fields so the error survives a worker process's pickling
@@ -46,7 +50,8 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def _convert(tp: Any, value: Any, where: str) -> Any:
+def _convert(tp: Any, value: Any, where: str, unbounded: bool = False) -> Any:
+    """``value`` as type ``tp``; floats must be finite unless ``unbounded`` (then +-inf are allowed)."""
     origin = get_origin(tp)
     if tp is Any:
         return value
@@ -64,7 +69,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             if arg is type(None):
                 continue
             try:
-                return _convert(arg, value, where)
+                return _convert(arg, value, where, unbounded)
             except ConfigError as err:
                 errors.append(err.allowed)
         raise ConfigError(where, value, " or ".join(errors))
@@ -79,10 +84,10 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(where, value, "an array")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+            return tuple(_convert(args[0], v, f"{where}[{i}]", unbounded) for i, v in enumerate(value))
         if len(args) != len(value):
             raise ConfigError(where, value, f"an array of exactly {len(args)} values")
-        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+        return tuple(_convert(a, v, f"{where}[{i}]", unbounded) for i, (a, v) in enumerate(zip(args, value)))
     if origin is dict or tp is dict:
         if not isinstance(value, dict):
             raise ConfigError(where, value, "a table")
@@ -94,12 +99,17 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(where, value, "an integer")
+        if not -2**63 <= value < 2**63:
+            raise ConfigError(where, value, "a 64-bit integer")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(where, value, "a number")
         if math.isnan(float(value)):
             raise ConfigError(where, value, "a number (not nan)")
+        if not unbounded and math.isinf(float(value)):
+            # an infinite rate, length or noise silently breaks the model (e.g. every length clips to 1 token)
+            raise ConfigError(where, value, "a finite number")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -113,7 +123,8 @@ def build(cls: type, data: dict, where: str = "") -> Any:
 
     Unknown keys are errors; missing keys take the field default; each value is
     converted to the annotated type, then the dataclass's ``check`` method (if
-    any) validates ranges and raises ``ConfigError`` naming the key.
+    any) validates ranges and raises ``ConfigError`` naming the key.  Floats must
+    be finite, except in fields declared with ``unbounded()`` (e.g. budgets).
     """
     if not isinstance(data, dict):
         raise ConfigError(where or cls.__name__, data, f"a table of {cls.__name__} fields")
@@ -126,7 +137,7 @@ def build(cls: type, data: dict, where: str = "") -> Any:
     kwargs = {}
     for name, field in fields.items():
         if name in data:
-            kwargs[name] = _convert(hints[name], data[name], _join(where, name))
+            kwargs[name] = _convert(hints[name], data[name], _join(where, name), bool(field.metadata.get("unbounded")))
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise ConfigError(_join(where, name), None, "this key is required")
     obj = cls(**kwargs)
@@ -137,6 +148,11 @@ def build(cls: type, data: dict, where: str = "") -> Any:
         except ConfigError as err:
             raise ConfigError(_join(where, err.where), err.value, err.allowed) from None
     return obj
+
+
+def unbounded(default: float) -> Any:
+    """A dataclass field whose float may be infinite (``inf``: no limit), e.g. a budget."""
+    return dataclasses.field(default=default, metadata={"unbounded": True})
 
 
 def to_dict(obj: Any) -> Any:
@@ -158,3 +174,22 @@ def require(cond: bool, key: str, value: Any, allowed: str) -> None:
     """Raise ``ConfigError`` for ``key`` unless ``cond`` holds (for ``check`` methods)."""
     if not cond:
         raise ConfigError(key, value, allowed)
+
+
+def memory_bytes() -> int:
+    """Physical memory of this machine in bytes (a generous 16 TiB where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 2 ** 44
+
+
+def require_memory(nbytes: float, key: str, value: Any, what: str) -> None:
+    """Raise ``ConfigError`` for ``key`` when ``what`` needs more than this machine's memory.
+
+    Checked up front where a key sets the size of an array, so that an absurd size
+    names its key instead of failing deep inside numpy with a MemoryError.
+    """
+    total = memory_bytes()
+    require(nbytes <= total, key, value, f"a smaller value: {what} would take {nbytes / 2**30:.3g} GiB, more than this "
+                                         f"machine's {total / 2**30:.3g} GiB of memory")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench import kernels
+from simbench.config import ConfigError, require_memory
 from simbench.learner import LogisticPolicy, pass_at_k
 from simbench.population import make_population
 from simbench.roles import History, RunInfo, StepView
@@ -97,6 +98,7 @@ class Cell:
     def __init__(self, scenario: Scenario, strategy_index: int, seed_index: int):
         self.scenario = scenario
         self.strategy = scenario.strategies[strategy_index]
+        self.strategy_index = strategy_index
         self.seed_index = seed_index
         self.streams = Streams.from_seed(scenario.cell_seed(seed_index))
         from pathlib import Path
@@ -186,6 +188,8 @@ class Cell:
             n = np.asarray(self.allocator.allocate(v))
             self.check_allocation(n, v)
             if n.sum() == 0:
+                if step == 1 and wave == 0 and math.isfinite(budget):
+                    raise self.budget_error(budget)
                 break
             if wave == sc.engine.max_waves:
                 raise AllocatorError(f"{self.allocator!r} still asks for samples after max_waves={sc.engine.max_waves} waves in step {step}")
@@ -205,8 +209,26 @@ class Cell:
         adv = np.asarray(self.advantage.advantages(v, keep), np.float64)
         n_kept = int(keep.sum())
         self.step_pass_rates = self.learner.pass_rate(st.prompts)  # what each slot faced this step (for reports)
-        self.learner.update(self.streams.learner, st.prompts, st.slot, st.reward, st.length, adv, n_kept)
+        moved = self.learner.update(self.streams.learner, st.prompts, st.slot, st.reward, st.length, adv, n_kept)
+        if not math.isfinite(moved):
+            raise self.divergence_error(step)
         return v, keep, adv, waves
+
+    def budget_error(self, budget: float) -> ConfigError:
+        """The step budget leaves this strategy's allocator nothing to draw: the run would train nothing."""
+        b = self.scenario.budget
+        key = "total" if b.total < b.per_step else "per_step"
+        return ConfigError(f"budget.{key}", getattr(b, key), f"a budget in which strategy {self.strategy.label!r} can draw: "
+                           f"its allocator asked for no sample within {budget:g} {b.unit} in step 1 (allocators draw "
+                           f"whole groups, e.g. uniform needs n samples)")
+
+    def divergence_error(self, step: int) -> ConfigError:
+        """The policy's parameters overflowed: every later pass rate would be nan."""
+        L = self.scenario.learner
+        rates = {"lr_shared": L.lr_shared, "lr_prompt": L.lr_prompt, "lr_format": L.lr_format}
+        return ConfigError("learner", rates, "learning rates small enough to keep the policy finite with these "
+                           "population.features (skill_scale, idio_scale, grad_noise): its parameters overflowed in "
+                           f"step {step}")
 
     def check_allocation(self, n: np.ndarray, v: StepView) -> None:
         who = repr(self.allocator)
@@ -216,6 +238,10 @@ class Cell:
             raise AllocatorError(f"{who} returned dtype {n.dtype}, expected integers")
         if (n < 0).any():
             raise AllocatorError(f"{who} returned negative counts")
+        total = float(n.sum(dtype=np.float64))
+        # a sample takes about 64 bytes along the way (slot, reward, length, wave, norm, kernel scratch)
+        require_memory(64.0 * total, f"strategies[{self.strategy_index}].allocator", self.strategy.allocator,
+                       f"its {total:.3g} samples in one wave of step {v.step}")
         need = float(np.dot(n, v.cost))
         if need > v.budget_left * (1 + 1e-12) + 1e-9:
             raise AllocatorError(f"{who} asked for {need:g} {self.info.budget_unit} with {v.budget_left:g} left in step {v.step}")

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from simbench.config import ConfigError, require
+from simbench.config import ConfigError, require, require_memory
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,15 @@ def read_pass_rate_table(path: str, base_dir: Path | None = None) -> np.ndarray:
     file = Path(path)
     if base_dir is not None and not file.is_absolute():
         file = base_dir / file
-    if not file.exists():
+    if not file.is_file():
         raise ConfigError("population.pass_rate.path", path, f"an existing CSV file (looked for {file})")
-    with file.open(newline="") as fh:
+    raw = file.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise ConfigError("population.pass_rate.path", path, f"UTF-8 text ({file}:{line} has byte 0x{raw[err.start]:02x})") from None
+    with file.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or "p" not in reader.fieldnames:
             raise ConfigError("population.pass_rate.path", path, f"a CSV whose header has a column 'p' ({file} has {reader.fieldnames})")
@@ -126,7 +132,7 @@ class LengthSpec:
         require(self.prompt_sigma >= 0, "prompt_sigma", self.prompt_sigma, "a non-negative number")
         require(self.sigma >= 0, "sigma", self.sigma, "a non-negative number")
         require(self.wrong_factor > 0, "wrong_factor", self.wrong_factor, "a positive number")
-        require(self.max >= 1, "max", self.max, "an integer >= 1")
+        require(1 <= self.max < 2**31, "max", self.max, "an integer in [1, 2147483647] (lengths are 32-bit)")
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,11 @@ class PopulationSpec:
         require(len(self.groups) >= 1, "groups", self.groups, "at least one group")
         names = [g.name for g in self.groups]
         require(len(set(names)) == len(names), "groups", names, "groups with distinct names")
+        # each prompt holds dim features and about 16 other numbers (pass rates, lengths, history, learner state)
+        sizes = {"train_prompts": self.train_prompts, "test_prompts": self.test_prompts, "features.dim": self.features.dim}
+        key = max(sizes, key=sizes.get)
+        require_memory(8.0 * (self.train_prompts + self.test_prompts) * (self.features.dim + 16), key, sizes[key],
+                       f"the pools ({self.train_prompts} + {self.test_prompts} prompts x {self.features.dim} features)")
 
 
 @dataclass

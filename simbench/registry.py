@@ -60,7 +60,7 @@ def registry(role: str) -> dict[str, type[Role]]:
 def get(role: str, name: str, where: str = "") -> type[Role]:
     """The class registered as ``name`` for ``role``; a clear error if unknown."""
     known = registry(role)
-    if name not in known:
+    if not isinstance(name, str) or name not in known:  # e.g. kind = [] in a scenario: a value, not a name
         raise ConfigError(where or role, name, f"a registered {role}: {', '.join(known)}")
     return known[name]
 

@@ -189,6 +189,10 @@ class SampleAllocator(Role):
         """How many new prompts to add before this wave (default: one batch at wave 0)."""
         return view.info.batch_prompts if view.wave == 0 else 0
 
+    def prompts_per_wave(self, batch_prompts: int) -> int:
+        """The most new prompts one wave asks for, given the engine's batch (checked against the pool at load)."""
+        return batch_prompts
+
     def allocate(self, view: StepView) -> np.ndarray:
         """Return (S,) non-negative int64 samples to draw now; all zeros ends the step.
 

@@ -22,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 import pandas as pd
 from tqdm.auto import tqdm
 
+from simbench.config import ConfigError
 from simbench.engine import run_cell
 from simbench.scenario import Scenario
 from simbench.store import Store, Unit
@@ -161,12 +162,15 @@ def _local(todo, workers, on_done):
 def _ray(todo, address, on_done):
     try:
         import ray
-    except ImportError as err:  # pragma: no cover - depends on the extra
-        raise RuntimeError("--executor ray needs Ray: pip install -e \".[ray]\"") from err
+    except ImportError:  # pragma: no cover - depends on the extra
+        raise ConfigError("--executor", "ray", "'local', or install Ray: pip install -e \".[ray]\"") from None
     started = not ray.is_initialized()
     if started:
         on_term = signal.getsignal(signal.SIGTERM)
-        ray.init(address=address, include_dashboard=False, log_to_driver=False) if address else ray.init(include_dashboard=False, log_to_driver=False)
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False) if address else ray.init(include_dashboard=False, log_to_driver=False)
+        except ConnectionError as err:
+            raise ConfigError("--address", address, f"the address of a running Ray cluster ({err})") from None
         if on_term is not None:  # ray.init's own SIGTERM handlers exit at once; keep the caller's (a clean stop)
             signal.signal(signal.SIGTERM, on_term)
     remote = ray.remote(_work)

@@ -7,6 +7,7 @@ name the file, the key path, the value and what is allowed.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 import simbench.registry as registry
-from simbench.config import ConfigError, build, require, to_dict
+from simbench.config import ConfigError, build, require, require_memory, to_dict, unbounded
 from simbench.learner import LearnerSpec
 from simbench.population import PopulationSpec
 
@@ -32,12 +33,19 @@ class BudgetSpec:
     """Rollout budget, in samples or tokens, per step and in total (inf: unlimited)."""
 
     unit: Literal["samples", "tokens"] = "samples"
-    per_step: float = math.inf
-    total: float = math.inf
+    per_step: float = unbounded(math.inf)
+    total: float = unbounded(math.inf)
 
     def check(self) -> None:
-        require(self.per_step >= 0, "per_step", self.per_step, "a non-negative number (inf for unlimited)")
+        require(self.per_step > 0, "per_step", self.per_step, "a positive number (inf for unlimited)")
         require(self.total > 0, "total", self.total, "a positive number (inf for unlimited)")
+
+    def check_fits_one_sample(self, mean_len: float) -> None:
+        """Each limit must pay for one sample: 1 in samples, ``mean_len`` (how an unseen sample is priced) in tokens."""
+        one, what = (1.0, "1 sample") if self.unit == "samples" else (mean_len, f"{mean_len:g} tokens, population.lengths.mean")
+        for key in ("per_step", "total"):
+            value = getattr(self, key)
+            require(value >= one, f"budget.{key}", value, f"at least one sample's cost, {what} (inf for unlimited)")
 
 
 @dataclass(frozen=True)
@@ -86,17 +94,32 @@ class StrategySpec:
 class ReportSpec:
     """How results are summarised.
 
+    ``baseline``: the strategy speedups are measured against (default: ``uniform``
+    if the scenario has it, else its first strategy).
     ``target_test_pass``: test pass rate for tokens-to-target (default: a gain
     over each seed's initial test pass rate of 90% of the smallest gain any
     baseline seed makes; see ``simbench.results.default_target``).
     """
 
-    baseline: str = "uniform"
+    baseline: str = ""
     target_test_pass: float | None = None
 
     def check(self) -> None:
         if self.target_test_pass is not None:
             require(0 < self.target_test_pass < 1, "target_test_pass", self.target_test_pass, "a number in (0, 1)")
+
+
+def require_results(steps: int, seeds: int, strategies: int, seeds_key: str = "seeds") -> None:
+    """The units (a few hundred bytes each) and their rows (one per step, about 512 bytes) must fit in memory."""
+    key, value = ("engine.steps", steps) if steps > seeds else (seeds_key, seeds)
+    require_memory(256.0 * seeds * strategies + 512.0 * steps * seeds * strategies, key, value,
+                   f"the results of {strategies} strategies x {seeds} seeds x {steps} steps")
+
+
+def check_name(name: str) -> None:
+    """A scenario's name is its default output folder, ``reports/<name>/``: it must be one plain folder name."""
+    require(bool(name.strip()) and name not in (".", "..") and not set(name) & set("/\\\0"), "name", name,
+            "a non-empty folder name without '/', '\\' or NUL, other than '.' and '..' (the default output is reports/<name>/)")
 
 
 class Seeded:
@@ -182,8 +205,16 @@ class Scenario(Seeded):
     # SHA-256 of each referenced file when the scenario was loaded, by resolved path
     file_pins: dict[str, str] = field(default_factory=dict, compare=False, metadata={"internal": True})
 
+    def __post_init__(self):
+        if not self.report.baseline and self.strategies:  # the default baseline, resolved once
+            labels = [s.label for s in self.strategies]
+            baseline = "uniform" if "uniform" in labels else labels[0]
+            object.__setattr__(self, "report", dataclasses.replace(self.report, baseline=baseline))
+
     def check(self) -> None:
+        check_name(self.name)
         require(self.seeds >= 1, "seeds", self.seeds, "an integer >= 1")
+        require_results(self.engine.steps, self.seeds, len(self.strategies))
         require(self.seed >= 0, "seed", self.seed, "a non-negative integer")
         require(len(self.strategies) >= 1, "strategies", self.strategies, "at least one [[strategies]] table")
         labels = [s.label for s in self.strategies]
@@ -192,6 +223,9 @@ class Scenario(Seeded):
         for i, strat in enumerate(self.strategies):
             build_roles(strat, self.trainer, f"strategies[{i}]")
         registry.make("advantage", self.trainer.advantage, "trainer.advantage")
+        require(self.report.baseline in labels, "report.baseline", self.report.baseline,
+                f"the name of one of the strategies: {', '.join(map(repr, labels))}")
+        self.budget.check_fits_one_sample(self.population.lengths.mean)
 
     def referenced_files(self) -> dict[str, Path]:
         """The pass-rate tables, by key path (``population.pass_rate.path``, ``population.groups[i]...``)."""
@@ -240,8 +274,27 @@ def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = ".") ->
         raise err.in_file(source) from None
     object.__setattr__(scenario, "base_dir", base_dir)
     check_tables(scenario, source)
+    check_pool(scenario, source)
     pin_files(scenario)
     return scenario
+
+
+def check_pool(scenario: Scenario, source: str) -> None:
+    """A batch, and any wave, draws distinct prompts from the train pool: neither may be larger than the pool.
+
+    (Not part of ``Scenario.check``: a replay's steps may take a prompt twice, from two log steps.)
+    """
+    pool = scenario.population.train_prompts
+    if scenario.engine.batch_prompts > pool:
+        raise ConfigError("engine.batch_prompts", scenario.engine.batch_prompts,
+                          f"at most population.train_prompts = {pool} (a batch holds distinct prompts)", source)
+    for i, strat in enumerate(scenario.strategies):
+        allocator = registry.make("allocator", strat.allocator, f"strategies[{i}].allocator")
+        wave = allocator.prompts_per_wave(scenario.engine.batch_prompts)
+        if wave > pool:
+            raise ConfigError(f"strategies[{i}].allocator", strat.allocator,
+                              f"waves of at most population.train_prompts = {pool} new prompts (it asks for {wave} at once; "
+                              "e.g. DAPO's gen_batch, default 3 x engine.batch_prompts)", source)
 
 
 def table_laws(scenario: Scenario) -> list[tuple[str, Any]]:
@@ -275,13 +328,27 @@ def pin_files(scenario: Seeded) -> None:
         object.__setattr__(scenario, "file_pins", pins)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file."""
+def read_toml(path: str | Path) -> dict:
+    """Parse a scenario file; a missing file, a folder, bytes that are not UTF-8 or bad TOML are ``ConfigError``."""
     path = Path(path)
     if not path.exists():
         raise ConfigError("<file>", str(path), "an existing scenario TOML file", str(path))
+    if not path.is_file():
+        raise ConfigError("<file>", str(path), "a scenario TOML file (this is a folder)", str(path))
+    raw = path.read_bytes()
     try:
-        data = tomllib.loads(path.read_text())
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise ConfigError("<encoding>", f"byte 0x{raw[err.start]:02x} at line {line}", "UTF-8 text (TOML files are UTF-8)",
+                          str(path)) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("<toml>", str(err), "valid TOML", str(path)) from None
-    return parse_scenario(data, str(path), str(path.resolve().parent))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    data = read_toml(path)
+    return parse_scenario(data, str(path), str(Path(path).resolve().parent))

@@ -28,15 +28,6 @@ def describe(cells: list[Cell], command: str) -> dict:
     return fields
 
 
-def check_baseline(cells: list[Cell], source: str) -> None:
-    """Refuse, before running, a report baseline that is not one of the strategies."""
-    for c in cells:
-        sc = c.scenario
-        labels = [s.label for s in sc.strategies]
-        if getattr(sc, "world", "rl") == "rl" and sc.report.baseline not in labels:
-            raise ConfigError("report.baseline", sc.report.baseline, f"the label of one of the strategies: {', '.join(labels)}", source)
-
-
 def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, seeds: int | None = None, workers: int = 1,
               executor: str = "local", address: str | None = None, force: bool = False, repair: bool = False,
               progress: bool = True, command: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -44,14 +35,16 @@ def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, see
 
     Holds the store's lock throughout.  Returns (results, summary).  Swept parameters become columns of both.
     """
-    check_baseline(cells, source)
     files = {str(path): digest for c in cells for path, digest in c.scenario.files().values()}
     with Store(out, study_hash, source, force=force, files=files, repair=repair) as store:
         if store.repaired:
             print(f"simbench: --repair removed {len(store.repaired)} unreadable unit file(s) from {store.units_dir} "
                   f"({', '.join(store.repaired)}); they are recomputed now", file=sys.stderr)
-        return _run(store, cells, out, seeds=seeds, workers=workers, executor=executor, address=address,
-                    progress=progress, command=command)
+        try:
+            return _run(store, cells, out, seeds=seeds, workers=workers, executor=executor, address=address,
+                        progress=progress, command=command)
+        except ConfigError as err:  # found while running (e.g. a budget no group fits): it is the scenario file's
+            raise (err.in_file(source) if err.source == "<memory>" else err) from None
 
 
 def _run(store: Store, cells: list[Cell], out: Path, *, seeds, workers, executor, address, progress, command):

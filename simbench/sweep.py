@@ -18,13 +18,12 @@ import hashlib
 import itertools
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simbench.config import ConfigError
-from simbench.scenario import Scenario, parse_scenario
+from simbench.scenario import Scenario, parse_scenario, read_toml
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
@@ -136,12 +135,6 @@ def expand(data: dict, source: str = "<memory>", base_dir: str = ".") -> tuple[l
 def load_sweep(path: str | Path) -> tuple[list[Cell], str]:
     """Read a scenario file with an optional [sweep]; return its cells and the file's canonical hash."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError("<file>", str(path), "an existing scenario TOML file", str(path))
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError("<toml>", str(err), "valid TOML", str(path)) from None
-    cells, _ = expand(data, str(path), str(path.resolve().parent))
+    cells, _ = expand(read_toml(path), str(path), str(path.resolve().parent))
     canonical = hashlib.sha256(json.dumps([c.scenario.canonical_hash() for c in cells] + [c.id for c in cells]).encode()).hexdigest()
     return cells, canonical

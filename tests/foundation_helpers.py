@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import numpy as np
 
@@ -43,3 +44,17 @@ def hand_view(groups: list[list[int]], n_prompts: int | None = None, batch_promp
         sample_slot=slot, sample_reward=reward, sample_length=np.full(len(slot), 500, np.int32),
         sample_wave=np.zeros(len(slot), np.int64), history=History.empty(n_prompts), info=info,
     )
+
+
+def check_cli_contract(rc: int, out: str, err: str) -> None:
+    """The CLI's contract on any input: success, or exit status 2 with exactly one error line; never a traceback,
+    and no nan in the results a successful command prints (an undefined figure is explained in words instead;
+    the ``read`` line may quote a skipped bad line's value)."""
+    assert "Traceback" not in err, err
+    if rc == 0:
+        results = [line for line in out.splitlines() if not line.startswith("simbench: read ")]
+        assert not any(re.search(r"\bnan\b", line) for line in results), out
+        return
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert rc == 2, (rc, err)
+    assert len(lines) == 1 and lines[0].startswith("simbench: error: "), err

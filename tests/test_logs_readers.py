@@ -215,7 +215,10 @@ def test_malformed_csv_cells_give_a_clear_error_or_are_counted(tmp_path_factory,
     continuous_reward = col == "reward" and bad in ("1.5", "-3")  # a valid (continuous) reward: no error
     renamed_prompt = col == "prompt" and bad != ""  # a valid new prompt: two groups of the wrong size
     if continuous_reward:
-        table, rep = read_table(path, skip_bad_lines=skip)
+        # never silently binarised, nor skipped as a bad line: the user must say how to binarise it
+        with pytest.raises(LogError, match=rf"t.csv:{i + 2}: the reward is not 0 or 1 .*--threshold"):
+            read_table(path, skip_bad_lines=skip)
+        table, rep = read_table(path, threshold=0.5, skip_bad_lines=skip)
         assert rep.records == len(log) and rep.bad_lines == 0
     elif not skip:
         with pytest.raises(LogError) as info:

@@ -1,6 +1,8 @@
 """Replay: logged samples are served without replacement, shortfalls are counted exactly, runs are deterministic."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,9 +94,12 @@ def test_dapo_replay_serves_distinct_samples_and_is_deterministic():
 def test_token_budget_needs_token_counts():
     table = make_table({(1, 0): 4})
     table["tokens"] = -1
-    sc, index = replay_scenario(table, [StrategySpec(allocator="uniform")], batch=1, seeds=1,
-                                budget=BudgetSpec(unit="tokens", per_step=100.0))
-    with pytest.raises(ConfigError, match="token counts"):
+    with pytest.raises(ConfigError, match="token counts"):  # refused when the replay is set up
+        replay_scenario(table, [StrategySpec(allocator="uniform")], batch=1, seeds=1,
+                        budget=BudgetSpec(unit="tokens", per_step=100.0))
+    sc, index = replay_scenario(table, [StrategySpec(allocator="uniform")], batch=1, seeds=1)
+    sc = dataclasses.replace(sc, budget=BudgetSpec(unit="tokens", per_step=100.0))
+    with pytest.raises(ConfigError, match="token counts"):  # and by a cell built directly
         ReplayCell(sc, 0, 0, index)
 
 

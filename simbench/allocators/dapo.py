@@ -57,7 +57,10 @@ class DAPO(SampleAllocator):
 
     def sizes(self) -> tuple[int, int]:
         b = self.info.batch_prompts
-        return self.params.gen_batch or 3 * b, self.params.train_batch or b
+        return self.prompts_per_wave(b), self.params.train_batch or b
+
+    def prompts_per_wave(self, batch_prompts: int) -> int:
+        return self.params.gen_batch or 3 * batch_prompts
 
     def prompts_wanted(self, view: StepView) -> int:
         gen, train = self.sizes()

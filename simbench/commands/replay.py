@@ -7,9 +7,11 @@ import time
 import tomllib
 from pathlib import Path
 
+from simbench import registry
 from simbench.config import ConfigError
 from simbench.logs import FORMATS, bundled, read_log
-from simbench.logs.replay_run import replay_scenario, run_replay, write_replay_report
+from simbench.logs.replay_run import replay_scenario, run_replay, shortfall_notes, summarise_replay, write_replay_report
+from simbench.paths import output_dir
 from simbench.scenario import BudgetSpec, StrategySpec, load_scenario
 
 
@@ -22,12 +24,18 @@ def add_log_arguments(p) -> None:
     p.add_argument("--reward-field", help="verl: reward field (default 'score'); trl: reward column")
     p.add_argument("--tokens-field", help="verl/trl: field with the response's token count (default: estimate chars/4)")
     p.add_argument("--columns", help="table: mapping canon=file_column,... (canon: step,prompt,reward,group,sample,tokens)")
-    p.add_argument("--threshold", type=float, default=0.5, help="reward >= threshold counts as a pass (default 0.5)")
+    p.add_argument("--threshold", type=float,
+                   help="count reward >= THRESHOLD as a pass, for continuous rewards (default: rewards must be 0 or 1)")
     p.add_argument("--skip-bad-lines", action="store_true", help="count and report bad lines instead of stopping")
 
 
 def load_log(args):
     """Read the log named on the command line; return (table, report)."""
+    if args.n is not None and args.n < 1:
+        raise ConfigError("--n", args.n, "an integer >= 1 (samples per group)")
+    history = args.format == "history" or args.log.startswith("bundled:")
+    if args.threshold is not None and history:
+        raise ConfigError("--threshold", args.threshold, "only for verl, trl and table logs (a history holds 0/1 counts)")
     if args.log.startswith("bundled:"):
         return bundled(args.log.split(":", 1)[1])
     opts = {"skip_bad_lines": args.skip_bad_lines}
@@ -74,27 +82,60 @@ def add_parser(sub):
     return p
 
 
+# the replay scenario's keys that come from command-line options
+OPTION_OF = {"engine.batch_prompts": "--batch", "budget.per_step": "--step-budget", "seeds": "--seeds", "seed": "--seed"}
+
+
+def check_options(args) -> None:
+    """Options that need no log, checked before reading it."""
+    for option, value, low in (("--seeds", args.seeds, 1), ("--seed", args.seed, 0), ("--batch", args.batch, 1)):
+        if value is not None and value < low:
+            raise ConfigError(option, value, f"an integer >= {low}")
+    if args.step_budget is not None and not args.step_budget >= 1:
+        raise ConfigError("--step-budget", args.step_budget, "a number of samples >= 1 (default: unlimited)")
+    if args.scenario and (args.allocator or args.step_budget is not None):
+        raise ConfigError("--scenario", args.scenario, "either --scenario or --allocator / --step-budget, not both")
+
+
 def run(args) -> int:
     t0 = time.perf_counter()
-    table, report = load_log(args)
-    print(f"simbench: read {report.summary()}")
+    check_options(args)
     if args.scenario:
         sc = load_scenario(args.scenario)
         strategies, budget = sc.strategies, sc.budget
     else:
         texts = args.allocator or ["uniform:n=8", "dapo:n=8,on_exhausted=\"train\""]
         strategies = [StrategySpec(allocator=parse_allocator(a), name=a.replace('"', "")) for a in texts]
-        budget = BudgetSpec(per_step=args.step_budget) if args.step_budget else BudgetSpec()
-    if args.seeds < 1:
-        raise ConfigError("--seeds", args.seeds, "an integer >= 1")
+        for text, strategy in zip(texts, strategies):  # each allocator's kind and parameters, before the log is read
+            try:
+                registry.make("allocator", strategy.allocator)
+            except ConfigError as err:
+                raise ConfigError("--allocator", text, f"{err.allowed} ({err.where} = {err.value!r})") from None
+        budget = BudgetSpec(per_step=args.step_budget) if args.step_budget is not None else BudgetSpec()
     name = "replay-" + Path(args.log.split(":")[-1]).stem
-    scenario, index = replay_scenario(table, strategies, args.batch, args.seeds, args.seed, budget, name)
-    df = run_replay(scenario, index)
-    out = Path(args.out) if args.out else Path("reports") / name
+    out = output_dir(args.out or Path("reports") / name)
+    table, report = load_log(args)
+    print(f"simbench: read {report.summary()}")
+    try:
+        scenario, index = replay_scenario(table, strategies, args.batch, args.seeds, args.seed, budget, name)
+        print(f"simbench: replaying {scenario.engine.batch_prompts} prompts per step"
+              + ("" if args.batch else " (the median per log step; change with --batch)"))
+        df = run_replay(scenario, index)
+    except ConfigError as err:  # a key of the replay's scenario: it came from an option or from --scenario
+        if err.source != "<memory>":
+            raise
+        if args.scenario and err.where.startswith("budget."):
+            raise err.in_file(args.scenario) from None
+        option = OPTION_OF.get(err.where)
+        raise (ConfigError(option, err.value, err.allowed) if option else err) from None
+    notes = shortfall_notes(summarise_replay(df), index)
     command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
-    _, summary = write_replay_report(df, out, name, report.summary(), command)
+    _, summary = write_replay_report(df, out, name, report.summary(), command, notes)
     for _, r in summary.iterrows():
+        eff = f"{r['effective_ratio']:.3f}" if r["trained_samples"] else "undefined (nothing trained, see below)"
         print(f"  {r['allocator']}: {r['samples']:.0f} samples, mixed groups {r['mixed_share']:.3f}, "
-              f"effective ratio {r['effective_ratio']:.3f}, requests truncated {r['truncated_share']:.3f}")
+              f"effective ratio {eff}, requests truncated {r['truncated_share']:.3f}")
+    for note in notes:
+        print(f"simbench: note: {note}")
     print(f"simbench: replayed {len(df)} rows in {time.perf_counter() - t0:.1f} s -> {out}/")
     return 0

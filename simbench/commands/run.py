@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import shlex
 import sys
-from pathlib import Path
 
-from simbench.paths import default_out_dir
-from simbench.scenario import load_scenario
+from simbench.config import ConfigError
+from simbench.paths import default_out_dir, output_dir
+from simbench.scenario import load_scenario, require_results
 from simbench.study import run_study
 from simbench.sweep import Cell
 
@@ -34,19 +34,22 @@ def command_line() -> str:
     return "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] in (["run"], ["sweep"]) else ""
 
 
-def bad_seeds(args) -> bool:
-    """Report an invalid --seeds on stderr."""
+def check_options(args) -> None:
+    """The options shared by ``run`` and ``sweep``, before any work."""
     if args.seeds is not None and args.seeds < 1:
-        print(f"simbench: error: --seeds {args.seeds} is invalid: an integer >= 1", file=sys.stderr)
-        return True
-    return False
+        raise ConfigError("--seeds", args.seeds, "an integer >= 1")
+    if args.seeds is not None:
+        require_results(1, args.seeds, 1, "--seeds")
+    if args.workers < 1:
+        raise ConfigError("--workers", args.workers, "an integer >= 1")
+    if args.address is not None and args.executor != "ray":
+        raise ConfigError("--address", args.address, "only with --executor ray (the local executor uses this machine)")
 
 
 def run(args) -> int:
-    if bad_seeds(args):
-        return 2
+    check_options(args)
     scenario = load_scenario(args.scenario)
-    out = Path(args.out) if args.out else default_out_dir(scenario.name)
+    out = output_dir(args.out or default_out_dir(scenario.name))
     study_hash = scenario.canonical_hash() + (f"-seeds{args.seeds}" if args.seeds else "")
     run_study([Cell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
               executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())

@@ -1,10 +1,8 @@
 """``simbench sweep SCENARIO.toml``: every cell of the scenario's [sweep] x strategy x seed."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from simbench.commands.run import add_common, bad_seeds, command_line
-from simbench.paths import default_out_dir
+from simbench.commands.run import add_common, check_options, command_line
+from simbench.paths import default_out_dir, output_dir
 from simbench.study import run_study
 from simbench.sweep import load_sweep
 
@@ -17,10 +15,9 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    if bad_seeds(args):
-        return 2
+    check_options(args)
     cells, study_hash = load_sweep(args.scenario)
-    out = Path(args.out) if args.out else default_out_dir(cells[0].scenario.name)
+    out = output_dir(args.out or default_out_dir(cells[0].scenario.name))
     study_hash += f"-seeds{args.seeds}" if args.seeds else ""
     run_study(cells, out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers, executor=args.executor,
               address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())

@@ -10,15 +10,17 @@ import numpy as np
 
 from simbench.commands.replay import add_log_arguments, load_log
 from simbench.config import ConfigError
-from simbench.logs import appearance_counts
+from simbench.logs import LogError, appearance_counts
 from simbench.logs.simulate import LogAlgorithm
 from simbench.logs.validation import validate
+from simbench.paths import output_dir
 
 
 def add_parser(sub):
     p = sub.add_parser("validate", help="calibrate the simulator to a real log and write a validation report")
     add_log_arguments(p)
-    p.add_argument("--batch", type=int, default=128, help="prompts per step of the logged run (default 128)")
+    p.add_argument("--batch", type=int,
+                   help="prompts per step of the logged run (default: the median per log step; required for a history)")
     p.add_argument("--calib", type=int, help="calibrate on appearances 1..CALIB, forecast the rest (default: half)")
     p.add_argument("--seeds", type=int, default=8, help="seeds of the simulated curves (default 8)")
     p.add_argument("--maxfev", type=int, default=100, help="Nelder-Mead evaluations per calibration after the grid (default 100)")
@@ -30,20 +32,23 @@ def add_parser(sub):
 
 def run(args) -> int:
     t0 = time.perf_counter()
+    for option, value in (("--seeds", args.seeds), ("--maxfev", args.maxfev), ("--batch", args.batch), ("--calib", args.calib)):
+        if value is not None and value < 1:
+            raise ConfigError(option, value, "an integer >= 1")
+    dims = _dims(args.dims)
+    name = "validate-" + Path(args.log.split(":")[-1]).stem
+    out = output_dir(args.out or Path("reports") / name)
     table, report = load_log(args)
     print(f"simbench: read {report.summary()}")
     K, N = appearance_counts(table)
-    n = int(np.bincount(N[N > 0]).argmax())
     T = K.shape[1]
-    calib = args.calib or T // 2
-    if not 1 <= calib < T:
+    if T < 2:
+        raise LogError(report.path, "file", "too few appearances per prompt", T,
+                       "at least 2: validation calibrates on the first ones and forecasts the rest")
+    calib = args.calib if args.calib is not None else T // 2
+    if calib >= T:
         raise ConfigError("--calib", calib, f"an integer in [1, {T - 1}] (the log has {T} appearances)")
-    if args.seeds < 1:
-        raise ConfigError("--seeds", args.seeds, "an integer >= 1")
-    algo = LogAlgorithm(n=n, batch=args.batch, prompts=K.shape[0])
-    dims = _dims(args.dims)
-    name = "validate-" + Path(args.log.split(":")[-1]).stem
-    out = Path(args.out) if args.out else Path("reports") / name
+    algo = LogAlgorithm(n=_n(args, N), batch=_batch(args, report, K.shape[0]), prompts=K.shape[0])
     command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["validate"] else ""
     res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=tuple(range(100, 100 + args.seeds)),
                    maxfev=args.maxfev, command=command, dims=dims)
@@ -55,6 +60,29 @@ def run(args) -> int:
     print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/report.md; "
           f"the calibrated simulator: simbench run {out}/scenario.toml")
     return 0
+
+
+def _n(args, N: np.ndarray) -> int:
+    """Samples per group: the most common group size of the log (said when not given with --n)."""
+    n = int(np.bincount(N[N > 0]).argmax())
+    if args.n is None:
+        how = "the logged run's" if args.log.startswith("bundled:") else "the log's most common group size; change with --n"
+        print(f"simbench: inferred n = {n} samples per group ({how})")
+    return n
+
+
+def _batch(args, report, prompts: int) -> int:
+    """Prompts per training step: --batch, else the log's (the median per step), said when inferred."""
+    batch = args.batch or report.batch
+    if batch is None:
+        raise ConfigError("--batch", None, "the logged run's prompts per training step, e.g. --batch 128 (a history "
+                          "records appearances, not steps, so its batch cannot be inferred)")
+    if batch > prompts:
+        raise ConfigError("--batch", batch, f"at most the log's {prompts} prompts (a batch holds distinct prompts)")
+    if args.batch is None:
+        source = "the logged run's" if args.log.startswith("bundled:") else "the median per log step"
+        print(f"simbench: inferred batch = {batch} prompts per step ({source}; change with --batch)")
+    return batch
 
 
 def _dims(text: str) -> tuple[int, ...]:

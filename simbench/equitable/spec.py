@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simbench.config import require
-from simbench.scenario import Seeded
+from simbench.config import require, require_memory
+from simbench.scenario import Seeded, check_name
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class EquitableScenario(Seeded):
     def check(self) -> None:
         from simbench import registry
 
+        check_name(self.name)
         require(len(self.groups) >= 2, "groups", len(self.groups), "at least two groups")
         names = [g.name for g in self.groups]
         require(len(set(names)) == len(names), "groups", names, "distinct group names")
@@ -128,6 +129,11 @@ class EquitableScenario(Seeded):
         require(len(self.strategies) >= 1, "strategies", self.strategies, "at least one [[strategies]] table")
         for i, s in enumerate(self.strategies):
             registry.make("collector", s.collector, f"strategies[{i}].collector")
+        # per group, the learner keeps two snps x snps matrices (G^T G and X^T X) and the test genotypes
+        K, M, T = len(self.groups), self.genetics.snps, self.genetics.test_size
+        gram, test = 16.0 * K * M * M, 8.0 * K * T * M
+        key, value = ("genetics.snps", M) if gram >= test else ("genetics.test_size", T)
+        require_memory(gram + test, key, value, f"the learner's statistics ({K} groups x {M} SNPs, {T} test samples each)")
 
     @property
     def shares(self) -> np.ndarray:

@@ -8,8 +8,8 @@ from simbench.logs.table import COLUMNS, LogError, ReadReport, appearance_counts
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-# name -> (file, format, reader options) of each log shipped with the package
-BUNDLED = {"one_shot_rlvr": ("acc_first26.json", "history", {"n": 8})}
+# name -> (file, format, reader options, prompts per training step of the logged run) of each shipped log
+BUNDLED = {"one_shot_rlvr": ("acc_first26.json", "history", {"n": 8}, 128)}
 
 
 def bundled(name: str = "one_shot_rlvr", path_only: bool = False):
@@ -20,12 +20,13 @@ def bundled(name: str = "one_shot_rlvr", path_only: bool = False):
     """
     if name not in BUNDLED:
         raise LogError(name, "bundled log", "unknown bundled log", name, f"one of {sorted(BUNDLED)}")
-    file, fmt, opts = BUNDLED[name]
+    file, fmt, opts, batch = BUNDLED[name]
     path = DATA_DIR / name / file
     if path_only:
         return path
     table, report = read_log(path, fmt, **opts)
     report.path = f"bundled:{name} (simbench/data/{name}/{file})"  # the same on every machine, for reports
+    report.batch = batch  # a history's steps are appearances: the run's batch comes from its SOURCE.md
     return table, report
 
 

@@ -8,10 +8,13 @@
 * ``table``: a generic CSV / Parquet / JSONL file with a column mapping.
 
 Every reader checks each record, raises ``LogError`` (file and line) or, with
-``skip_bad_lines``, counts the bad lines in the ``ReadReport``.
+``skip_bad_lines``, counts the bad lines in the ``ReadReport`` (bytes that are not
+UTF-8 make a line bad too).  Rewards must be 0 or 1 unless a ``threshold`` is
+given for continuous rewards; a log with no record is an error.
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -35,6 +38,27 @@ def _number(value, path, line, name) -> float:
     return float(value)
 
 
+# Files are decoded with errors="surrogateescape": a byte that is not UTF-8 becomes one of these
+# lone surrogates (which decoded UTF-8 never holds), so it can be reported at its line, or skipped with it.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _check_utf8(text: str, path, line, what: str = "the line") -> None:
+    """Raise ``LogError`` if ``text`` (decoded with surrogateescape) held bytes that are not UTF-8."""
+    m = _UNDECODED.search(text)
+    if m:
+        byte = ord(m.group()) - 0xDC00
+        raise LogError(path, line, f"{what} is not UTF-8 text (byte 0x{byte:02x} at column {m.start() + 1})",
+                       allowed="UTF-8 text (re-encode the file, e.g. iconv -f latin1 -t utf-8)")
+
+
+def _read_parquet(file: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(file)
+    except Exception as err:  # pyarrow raises several types for a truncated or corrupt file
+        raise LogError(file, "file", f"not a readable Parquet file ({err})") from None
+
+
 def _files(path: Path, pattern: str, what: str) -> list[Path]:
     if path.is_dir():
         files = sorted(path.glob(pattern)) or sorted(path.glob(f"*/{pattern}"))
@@ -46,7 +70,7 @@ def _files(path: Path, pattern: str, what: str) -> list[Path]:
     return [path]
 
 
-def read_verl(path, reward_field: str = "score", threshold: float = 0.5, tokens_field: str | None = None,
+def read_verl(path, reward_field: str = "score", threshold: float | None = None, tokens_field: str | None = None,
               expect_n: int | None = None, variable_groups: bool = False, skip_bad_lines: bool = False):
     """Read verl rollout dumps (a ``{step}.jsonl`` file or a directory of them).
 
@@ -66,7 +90,7 @@ def read_verl(path, reward_field: str = "score", threshold: float = 0.5, tokens_
         file_step = int(m.group(1)) if m else None
         # newline="\n": JSONL lines end at \n only (a stray \r inside a line is not a line break),
         # so line numbers match `wc -l` and an editor's
-        with file.open(encoding="utf-8", errors="strict", newline="\n") as fh:
+        with file.open(encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
             for line_no, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
@@ -102,6 +126,7 @@ def read_verl(path, reward_field: str = "score", threshold: float = 0.5, tokens_
 
 
 def _parse_json_line(line: str, file: Path, line_no: int) -> dict:
+    _check_utf8(line, file, line_no)
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as err:
@@ -111,7 +136,7 @@ def _parse_json_line(line: str, file: Path, line_no: int) -> dict:
     return rec
 
 
-def read_trl(path, reward_column: str | None = None, threshold: float = 0.5, tokens_column: str | None = None,
+def read_trl(path, reward_column: str | None = None, threshold: float | None = None, tokens_column: str | None = None,
              expect_n: int | None = None, variable_groups: bool = False, skip_bad_lines: bool = False):
     """Read TRL GRPOTrainer completion tables (``completions_*.parquet`` or a directory of them).
 
@@ -127,10 +152,7 @@ def read_trl(path, reward_column: str | None = None, threshold: float = 0.5, tok
     where = []
     known = {"step", "prompt", "completion", "advantage", "image", "tokens", "completion_length", tokens_column}
     for file in _files(path, "completions_*.parquet", "TRL completions (.parquet)"):
-        try:
-            df = pd.read_parquet(file)
-        except Exception as err:  # pyarrow raises several types for a corrupt file
-            raise LogError(file, "file", f"not a readable Parquet file ({err})") from None
+        df = _read_parquet(file)
         for col in ("step", "prompt", "completion"):
             if col not in df.columns:
                 raise LogError(file, "header", f"missing column '{col}'", list(df.columns), "TRL's completions table")
@@ -177,14 +199,20 @@ def read_history(path, n: int = 8, skip_bad_lines: bool = False):
     path = Path(path)
     if n < 1:
         raise LogError(path, "option n", "samples per group must be >= 1", n)
-    report = ReadReport(str(path), "history", tokens_rule="unknown (-1): the history has no responses", threshold=0.5)
+    report = ReadReport(str(path), "history", tokens_rule="unknown (-1): the history has no responses")
     skip = Skipper(report, skip_bad_lines)
     if not path.exists():
         raise LogError(path, "file", "does not exist", allowed="a JSON accuracy history")
-    text = path.read_text(encoding="utf-8")
+    if not path.is_file():
+        raise LogError(path, "file", "is a folder", allowed="a JSON accuracy history file")
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
+        bad = _UNDECODED.search(text)
+        if bad:  # bytes that are not UTF-8 outside a key: the whole document is unreadable
+            line = text.count("\n", 0, bad.start()) + 1
+            _check_utf8(text.splitlines()[line - 1], path, line)
         raise LogError(path, err.lineno, f"malformed JSON ({err.msg} at column {err.colno})") from None
     if not isinstance(data, dict):
         raise LogError(path, 1, "the history is not a JSON object", type(data).__name__, "{prompt index: [accuracies]}")
@@ -192,6 +220,11 @@ def read_history(path, n: int = 8, skip_bad_lines: bool = False):
     where = []
     for key, accs in data.items():
         loc = f"key {key!r}"
+        try:
+            _check_utf8(key, path, loc, "the key")
+        except LogError as err:
+            skip(err)
+            continue
         if not isinstance(accs, list):
             skip(LogError(path, loc, "value is not a list of accuracies", accs))
             continue
@@ -210,10 +243,12 @@ def read_history(path, n: int = 8, skip_bad_lines: bool = False):
             rows["reward"] += [1.0] * k + [0.0] * (n - k)
             rows["sample"] += list(range(n))
             where += [f"{loc}[{t - 1}]"] * n
-    return finish(rows, report, 0.5, skip, n, False, where), report
+    table = finish(rows, report, None, skip, n, False, where)
+    report.batch = None  # a history's steps are appearances, not training steps: its batch is unknown
+    return table, report
 
 
-def read_table(path, columns: dict[str, str] | None = None, threshold: float = 0.5, expect_n: int | None = None,
+def read_table(path, columns: dict[str, str] | None = None, threshold: float | None = None, expect_n: int | None = None,
                variable_groups: bool = False, skip_bad_lines: bool = False):
     """Read a generic CSV / Parquet / JSONL table; ``columns`` maps canonical names to the file's.
 
@@ -231,12 +266,14 @@ def read_table(path, columns: dict[str, str] | None = None, threshold: float = 0
     skip = Skipper(report, skip_bad_lines)
     if not path.exists():
         raise LogError(path, "file", "does not exist", allowed="a CSV, Parquet or JSONL file")
+    if not path.is_file():
+        raise LogError(path, "file", "is a folder", allowed="a CSV, Parquet or JSONL file")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        records = [(f"row {i}", r) for i, r in enumerate(pd.read_parquet(path).to_dict("records"))]
+        records = [(f"row {i}", r) for i, r in enumerate(_read_parquet(path).to_dict("records"))]
     elif suffix in (".jsonl", ".json", ".ndjson"):
         records = []
-        with path.open(encoding="utf-8", newline="\n") as fh:  # lines end at \n only, as above
+        with path.open(encoding="utf-8", errors="surrogateescape", newline="\n") as fh:  # lines end at \n only, as above
             for line_no, line in enumerate(fh, start=1):
                 if line.strip():
                     try:
@@ -244,8 +281,7 @@ def read_table(path, columns: dict[str, str] | None = None, threshold: float = 0
                     except LogError as err:
                         skip(err)
     elif suffix in (".csv", ".tsv"):
-        df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
-        records = [(i + 2, r) for i, r in enumerate(df.to_dict("records"))]  # line 1 is the header
+        records = _csv_records(path, "\t" if suffix == ".tsv" else ",", skip)
     else:
         raise LogError(path, "file", f"unknown table type '{suffix}'", suffix, ".csv, .tsv, .parquet or .jsonl")
     rows = {"step": [], "prompt_key": [], "reward": [], "group": [], "tokens": [], "sample": []}
@@ -275,6 +311,32 @@ def read_table(path, columns: dict[str, str] | None = None, threshold: float = 0
     if "sample" not in cols:
         rows["sample"] = []
     return finish(rows, report, threshold, skip, expect_n, variable_groups, where), report
+
+
+def _csv_records(path: Path, sep: str, skip: Skipper) -> list[tuple[int, dict]]:
+    """(line, record) of each CSV row; rows with undecodable bytes or the wrong number of fields are bad lines."""
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=sep)
+        try:
+            header = reader.fieldnames
+            if not header:
+                raise LogError(path, 1, "no header line (the file is empty)", allowed="a header naming the columns")
+            _check_utf8(sep.join(header), path, 1, "the header")
+            records = []
+            for rec in reader:
+                line = reader.line_num  # the row's last physical line (a quoted field may span lines)
+                try:
+                    if None in rec or None in rec.values():  # DictReader's marks of extra and missing fields
+                        raise LogError(path, line, f"{'more' if None in rec else 'fewer'} fields than the header",
+                                       allowed=f"{len(header)} fields, as the header")
+                    _check_utf8(sep.join(rec.values()), path, line)
+                except LogError as err:
+                    skip(err)
+                    continue
+                records.append((line, rec))
+        except csv.Error as err:
+            raise LogError(path, reader.line_num, f"not a readable CSV ({err})") from None
+    return records
 
 
 def read_log(path, fmt: str, **options):

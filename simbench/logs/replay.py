@@ -56,6 +56,11 @@ class LogIndex:
     def __len__(self) -> int:
         return len(self.start)
 
+    def check_budget_unit(self, unit: str) -> None:
+        """A token budget needs the log's token counts."""
+        if unit == "tokens" and not self.tokens_known:
+            raise ConfigError("budget.unit", "tokens", "'samples': this log has no token counts (tokens = -1)")
+
     def groups_of(self, steps: np.ndarray, prompts: np.ndarray) -> np.ndarray:
         """Group index of each (log step, prompt) pair; every pair must be in the log."""
         key = np.asarray(steps, np.int64) * max(self.n_prompts, 1) + np.asarray(prompts, np.int64)
@@ -136,8 +141,7 @@ class ReplayCell(Cell):
     """A cell whose outcomes are a log's samples (see the module docstring)."""
 
     def __init__(self, scenario, strategy_index: int, seed_index: int, index: LogIndex):
-        if scenario.budget.unit == "tokens" and not index.tokens_known:
-            raise ConfigError("budget.unit", "tokens", "'samples': this log has no token counts (tokens = -1)")
+        index.check_budget_unit(scenario.budget.unit)
         super().__init__(scenario, strategy_index, seed_index)
         self.index = index
         self.info.group = index.prompt_group

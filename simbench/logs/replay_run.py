@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from simbench.logs.replay import LogIndex, ReplayCell  # noqa: E402
-from simbench.population import PopulationSpec  # noqa: E402
+from simbench.population import LengthSpec, PopulationSpec  # noqa: E402
 from simbench import __version__  # noqa: E402
 from simbench.config import ConfigError  # noqa: E402
 from simbench.report import Table, figure, report_dir, seeds_text  # noqa: E402
@@ -34,9 +34,14 @@ def replay_scenario(table: pd.DataFrame, strategies, batch: int | None = None, s
     batch = int(batch or per_step.median())
     steps = max(1, math.ceil(len(index) / batch))
     strategies = tuple(s if isinstance(s, StrategySpec) else StrategySpec(allocator=s) for s in strategies)
+    budget = budget or BudgetSpec()
+    index.check_budget_unit(budget.unit)
+    known = index.tokens[index.tokens >= 0]
+    # an unseen sample is priced at lengths.mean tokens: the log's own mean length
+    lengths = LengthSpec(mean=max(1.0, float(known.mean()))) if len(known) else LengthSpec()
     sc = Scenario(name=name, strategies=strategies, seed=seed, seeds=seeds,
-                  population=PopulationSpec(train_prompts=max(index.n_prompts, 1), test_prompts=1),
-                  engine=EngineSpec(steps=steps, batch_prompts=batch), budget=budget or BudgetSpec())
+                  population=PopulationSpec(train_prompts=max(index.n_prompts, 1), test_prompts=1, lengths=lengths),
+                  engine=EngineSpec(steps=steps, batch_prompts=batch), budget=budget)
     sc.check()
     return sc, index
 
@@ -61,6 +66,7 @@ def replay_per_seed(df: pd.DataFrame) -> pd.DataFrame:
             "mixed_share": r["groups_mixed"].sum() / max(r["prompts"].sum(), 1),
             "effective_ratio": eff / trained if trained else math.nan,
             "truncated_share": r["requests_truncated"].sum() / max(r["requests"].sum(), 1),
+            "trained_samples": trained,
             "shortfall": r["shortfall"].sum(), "requested": r["requested"].sum(),
             "log_pass": (r["log_pass"].fillna(0) * r["samples"]).sum() / max(r["samples"].sum(), 1),
         })
@@ -72,7 +78,8 @@ def summarise_replay(df: pd.DataFrame) -> pd.DataFrame:
     out = []
     for alloc, ps in replay_per_seed(df).groupby("allocator", sort=False):
         row = {"allocator": alloc, "seeds": len(ps)}
-        for col in ("samples", "groups", "mixed_share", "effective_ratio", "truncated_share", "shortfall", "log_pass"):
+        for col in ("samples", "groups", "mixed_share", "effective_ratio", "truncated_share", "shortfall", "log_pass",
+                    "trained_samples"):
             if col in ("mixed_share", "effective_ratio"):
                 row[col], row[col + "_ci_low"], row[col + "_ci_high"] = mean_ci(ps[col], UNIT)
             else:
@@ -80,6 +87,22 @@ def summarise_replay(df: pd.DataFrame) -> pd.DataFrame:
         row["requested"] = float(ps["requested"].mean())
         out.append(row)
     return pd.DataFrame(out)
+
+
+def shortfall_notes(summary: pd.DataFrame, index: LogIndex) -> list[str]:
+    """Why an allocator trained nothing on this log (its effective ratio is then undefined), one sentence each."""
+    n = int(np.median(index.size))
+    notes = []
+    for _, r in summary.iterrows():
+        if r["trained_samples"] > 0:
+            continue
+        why = (f"{r['shortfall']:.0f} of the {r['requested']:.0f} samples it asked for per seed were beyond what the log "
+               f"holds ({r['truncated_share']:.0%} of its requests were cut short); an allocator that trains only on later "
+               f"waves (GVM discards its first-stage samples) needs a log with more samples per group"
+               if r["shortfall"] > 0 else "no group it drew was kept for training")
+        notes.append(f"{r['allocator']} trained no sample, so its effective ratio is undefined: the log has n = {n} "
+                     f"samples per group and {why}.")
+    return notes
 
 
 def _mixed_figure(df: pd.DataFrame, title: str) -> plt.Figure:
@@ -118,7 +141,7 @@ def build_report(root: Path, folder: Path, manifest: dict):
         "(shortfall in samples: `shortfall`). Seeds change the prompt order and the order samples are served in.",
         Table(f"Replay per allocator: means over {seeds_text(summary['seeds'])}; mixed_share and effective_ratio with 95% "
               "Student-t intervals on the logit scale", summary),
-    ]
+    ] + [f"Note: {note}" for note in manifest.get("notes", [])]
     return blocks, summary
 
 
@@ -133,10 +156,12 @@ def compare_values(root: Path, manifest: dict, metric: str | None):
     return per_seed[["allocator", "seed", metric]].rename(columns={metric: "value"}), metric, support
 
 
-def write_replay_report(df: pd.DataFrame, out: Path, title: str, read_summary: str, command: str = "") -> tuple[Path, pd.DataFrame]:
-    """Write results.parquet, manifest.json, and through ``simbench.report`` summary.csv and the report; return (report, summary)."""
+def write_replay_report(df: pd.DataFrame, out: Path, title: str, read_summary: str, command: str = "",
+                        notes: list[str] = ()) -> tuple[Path, pd.DataFrame]:
+    """Write results.parquet, manifest.json (with ``notes``: why an allocator trained nothing), and through
+    ``simbench.report`` summary.csv and the report; return (report, summary)."""
     out.mkdir(parents=True, exist_ok=True)
     write_results(df, out)
-    write_manifest(out, {"world": "replay", "title": title, "command": command, "log": read_summary,
+    write_manifest(out, {"world": "replay", "title": title, "command": command, "log": read_summary, "notes": list(notes),
                          "simbench_version": __version__, "packages": package_versions()})
     return report_dir(out)

@@ -82,9 +82,12 @@ def calibrated_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlg
     The logged algorithm (uniform, n) comes first, then the catalogue's main families (DAPO with the same n).
     """
     n = algo.n
+    dapo = {"kind": "dapo", "n": n, "on_exhausted": "train"}
+    if 3 * algo.batch > algo.prompts:  # DAPO's default generation batch (3 x batch) must fit in the pool
+        dapo["gen_batch"] = algo.prompts
     strategies = (
         StrategySpec(allocator={"kind": "uniform", "n": n}),
-        StrategySpec(allocator={"kind": "dapo", "n": n, "on_exhausted": "train"}),
+        StrategySpec(allocator=dapo),
         StrategySpec(name="reinforce_ada-balanced", allocator={"kind": "reinforce_ada", "choice": "balanced"}),
         StrategySpec(allocator={"kind": "gvm"}),
         StrategySpec(name="knapsack-dp", allocator={"kind": "knapsack", "solver": "dp"}),

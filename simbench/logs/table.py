@@ -11,7 +11,7 @@ prompt_key    str       the log's own prompt identity (index, text, ...)
 group         str       data source / group of the prompt ("all" if unknown)
 sample        int64     index of the response within its (step, prompt) group
 reward        float64   the logged (possibly continuous) reward
-passed        int8      1 if ``reward >= threshold`` else 0
+passed        int8      the reward itself (binary rewards), or 1 if ``reward >= threshold``
 tokens        int64     response tokens (counted or estimated; -1: unknown)
 ============  ========  ====================================================
 """
@@ -44,6 +44,8 @@ class LogError(ConfigError):
     """A log file is malformed; the message names the file, the line (or row/key) and what is wrong."""
 
     def __init__(self, path, line, problem: str, value=None, allowed: str = ""):
+        if isinstance(line, np.integer):
+            line = int(line)
         where = f"line {line}" if isinstance(line, int) else str(line)
         super().__init__(where, value, allowed or problem, str(path))
         self.path, self.line, self.problem = str(path), line, problem
@@ -60,7 +62,12 @@ class LogError(ConfigError):
 
 @dataclass
 class ReadReport:
-    """What a reader read: counts of records, prompts, steps and groups, and bad lines skipped."""
+    """What a reader read: counts of records, prompts, steps and groups, and bad lines skipped.
+
+    ``threshold``: the pass threshold given for continuous rewards (None: rewards are 0/1).
+    ``batch``: prompts per training step, the median over log steps (None for a history, whose steps
+    are appearances, unless the run is known).
+    """
 
     path: str
     format: str
@@ -71,7 +78,8 @@ class ReadReport:
     bad_lines: int = 0
     bad_examples: list[str] = field(default_factory=list)
     tokens_rule: str = "unknown (-1)"
-    threshold: float = 0.5
+    threshold: float | None = None
+    batch: int | None = None
 
     def add_bad(self, err: LogError, lines: int = 1) -> None:
         self.bad_lines += lines
@@ -80,7 +88,8 @@ class ReadReport:
 
     def summary(self) -> str:
         text = (f"{self.path} [{self.format}]: {self.records} records, {self.prompts} prompts, {self.steps} steps, "
-                f"{self.groups} groups; tokens: {self.tokens_rule}; pass if reward >= {self.threshold:g}")
+                f"{self.groups} groups; tokens: {self.tokens_rule}; "
+                + ("rewards 0/1" if self.threshold is None else f"pass if reward >= {self.threshold:g}"))
         if self.bad_lines:
             text += f"; {self.bad_lines} bad lines skipped (first: {self.bad_examples[0]})"
         return text
@@ -98,14 +107,18 @@ class Skipper:
         self.report.add_bad(err, lines)
 
 
-def finish(rows: dict[str, list], report: ReadReport, threshold: float, skip: Skipper,
+def finish(rows: dict[str, list], report: ReadReport, threshold: float | None, skip: Skipper,
            expect_n: int | None = None, variable_groups: bool = False, where: list | None = None) -> pd.DataFrame:
     """Build the canonical table from raw columns (step, prompt_key, group, reward, tokens, optional sample).
 
     Checks group sizes: every (step, prompt) group must have ``expect_n``
     samples, or (when ``expect_n`` is None) the most common size, unless
     ``variable_groups``.  ``where`` gives each raw record's line/row for errors.
+    ``threshold`` None: rewards must be 0 or 1 (a continuous reward is refused, never
+    silently binarised); else ``passed = reward >= threshold``.  A log with no record is an error.
     """
+    if threshold is not None and not math.isfinite(threshold):
+        raise ConfigError("--threshold", threshold, "a finite number")
     n = len(rows["step"])
     df = pd.DataFrame({
         "step": np.asarray(rows["step"], np.int64).reshape(n),
@@ -138,6 +151,19 @@ def finish(rows: dict[str, list], report: ReadReport, threshold: float, skip: Sk
                                int(sizes.iloc[i]), f"{target} samples per group (or pass variable group sizes)")
                 skip(err, int(bad.sum()))
                 df = df[~bad]
+    if len(df) == 0:
+        why = f": all {report.bad_lines} bad lines were skipped (first: {report.bad_examples[0]})" if report.bad_lines else ""
+        raise LogError(report.path, "file", f"no records{why}", allowed=f"at least one {report.format} record")
+    if threshold is None:
+        binary = df["reward"].isin((0.0, 1.0)).to_numpy()
+        if not binary.all():
+            i = int(np.flatnonzero(~binary)[0])
+            raise LogError(report.path, df["_where"].iloc[i], "the reward is not 0 or 1", float(df["reward"].iloc[i]),
+                           "binary rewards, or --threshold T to count reward >= T as a pass")
+        threshold = 1.0
+        report.threshold = None
+    else:
+        report.threshold = threshold
     keys = sorted(df["prompt_key"].unique(), key=_natural)
     df["prompt_id"] = df["prompt_key"].map({k: i for i, k in enumerate(keys)}).astype(np.int64)
     df["passed"] = (df["reward"] >= threshold).astype(np.int8)
@@ -146,7 +172,7 @@ def finish(rows: dict[str, list], report: ReadReport, threshold: float, skip: Sk
     report.prompts = int(df["prompt_id"].nunique())
     report.steps = int(df["step"].nunique())
     report.groups = int(df.groupby(["step", "prompt_id"]).ngroups) if len(df) else 0
-    report.threshold = threshold
+    report.batch = int(df.groupby("step")["prompt_id"].nunique().median())
     return df
 
 
