@@ -15,13 +15,10 @@ import tomllib
 
 import numpy as np
 import tomli_w
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from simbench.config import build, to_dict
 from simbench.roles import History, RunInfo, SampleAllocator, StepView
-
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
+from simbench.testing._property import SAMPLE_BUDGET, SEED, property_test
 
 
 def make_view(
@@ -142,20 +139,17 @@ class AllocatorContract:
         assert spent <= view.budget_left * (1 + 1e-12) + 1e-9, f"over budget: {spent} > {view.budget_left}"
 
     # -- the invariants ------------------------------------------------------
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 64), budget=st.one_of(st.just(math.inf), st.integers(0, 1024)))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 64), budget=SAMPLE_BUDGET)
     def test_valid_and_within_sample_budget(self, seed, n_slots, budget):
         view = self.view(seed, n_slots, budget=float(budget))
         self.check_valid(self.call(view, seed), view)
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 64), budget=st.floats(0, 5e5))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 64), budget=lambda st: st.floats(0, 5e5))
     def test_within_token_budget(self, seed, n_slots, budget):
         view = self.view(seed, n_slots, budget=budget, unit="tokens")
         self.check_valid(self.call(view, seed), view)
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 48))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 48))
     def test_inputs_not_mutated(self, seed, n_slots):
         view = self.view(seed, n_slots, budget=4096.0)
         before = copy.deepcopy(view)
@@ -165,14 +159,12 @@ class AllocatorContract:
         for name in ("n", "pos", "last_n", "last_pos", "last_step", "tokens"):
             np.testing.assert_array_equal(getattr(view.history, name), getattr(before.history, name), err_msg=f"history.{name}")
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 48))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 48))
     def test_same_seed_same_output(self, seed, n_slots):
         view = self.view(seed, n_slots, budget=2048.0)
         np.testing.assert_array_equal(self.call(view, seed), self.call(view, seed))
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 48), budget=st.one_of(st.just(math.inf), st.integers(0, 1024)))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 48), budget=SAMPLE_BUDGET)
     def test_permutation_equivariant(self, seed, n_slots, budget):
         if not self.permutation_equivariant:
             return
