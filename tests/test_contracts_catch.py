@@ -69,19 +69,22 @@ def fails_with_assertions(run) -> None:
         assert err.value.split(AssertionError)[1] is None, err.value.exceptions
 
 
-class LosesTheLastStep(LogFormatContract):
+class LosesTheLastGroup(LogFormatContract):
     format = "table"
-    carries_tokens = carries_groups = False  # only step, prompt and reward are mapped: the lost step is the one fault
+    carries_tokens = carries_groups = False  # only step, prompt and reward are mapped: the lost group is the one fault
 
     def write(self, records, folder):
         path = folder / "log.csv"
-        last = records["step"].max() if len(records) else 0
-        records[(records["step"] < last) | (records["step"] == 1)].to_csv(path, index=False)
+        last = (records["step"] == records["step"].iloc[-1]) & (records["prompt"] == records["prompt"].iloc[-1])
+        (records[~last] if len(records) and not last.all() else records).to_csv(path, index=False)
         return path, {}
 
 
 def test_a_lossy_log_writer_fails_the_round_trip():
-    fails_with_assertions(LosesTheLastStep().test_round_trip_to_the_canonical_table)
+    contract = LosesTheLastGroup()
+    with pytest.raises(AssertionError):  # one chosen example (hypothesis takes seconds to shrink a failing read)
+        contract.test_round_trip_to_the_canonical_table.check(contract, seed=0, steps=2, prompts=2, n=2)
+    contract.test_round_trip_to_the_canonical_table.check(contract, seed=0, steps=1, prompts=1, n=2)  # one group: nothing lost
 
 
 BLOCK = """

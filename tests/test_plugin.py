@@ -163,9 +163,7 @@ def entry(value: str) -> EntryPoint:
 
 
 def test_an_entry_point_naming_an_unregistered_class_registers_it(monkeypatch):
-    from simbench.allocators.uniform import Uniform
-
-    class Fresh(Uniform):
+    class Fresh(registry.get("allocator", "uniform")):
         name = "fresh_from_entry_point"
 
     monkeypatch.setitem(sys.modules, "fresh_plugin_module", type(sys)("fresh_plugin_module"))
@@ -189,9 +187,7 @@ def test_an_entry_point_that_cannot_load_names_itself(value, cause):
 
 
 def test_an_entry_point_whose_name_is_taken_names_both(monkeypatch):
-    from simbench.allocators.uniform import Uniform
-
-    class Impostor(Uniform):
+    class Impostor(registry.get("allocator", "uniform")):
         """Another class under a built-in's name."""
 
     monkeypatch.setitem(sys.modules, "impostor_module", type(sys)("impostor_module"))

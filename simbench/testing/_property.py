@@ -40,6 +40,7 @@ def property_test(max_examples: int = 25, **strategies: Callable) -> Callable:
 
         test.__name__, test.__qualname__, test.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
         test.__module__ = fn.__module__
+        test.check = fn  # the undecorated check, to run one chosen example
         return test
 
     return decorate
