@@ -36,7 +36,7 @@ def subclasses(base: type) -> list[type]:
 
 def covered(role: str) -> set[type]:
     """The role classes the contract tests of ``role`` build."""
-    return {type(cls().make_role() if role != "allocator" else cls().make_allocator()) for cls in subclasses(CONTRACTS[role])}
+    return {type(cls().make_role()) for cls in subclasses(CONTRACTS[role])}
 
 
 def uncovered(role: str) -> list[str]:

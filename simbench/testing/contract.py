@@ -11,13 +11,11 @@ from __future__ import annotations
 import copy
 import math
 import pickle
-import tomllib
 
 import numpy as np
-import tomli_w
 
-from simbench.config import build, to_dict
 from simbench.roles import History, RunInfo, SampleAllocator, StepView
+from simbench.testing._common import RoleContract, run_engine, spec_of
 from simbench.testing._property import SAMPLE_BUDGET, SEED, property_test
 
 
@@ -95,7 +93,7 @@ def permute_view(view: StepView, perm: np.ndarray) -> StepView:
     return v
 
 
-class AllocatorContract:
+class AllocatorContract(RoleContract):
     """Subclass and define ``make_allocator``; pytest then runs every invariant.
 
     Class attributes a subclass may override, each with a reason in a comment:
@@ -113,6 +111,9 @@ class AllocatorContract:
 
     def make_allocator(self) -> SampleAllocator:
         raise NotImplementedError
+
+    def make_role(self) -> SampleAllocator:
+        return self.make_allocator()
 
     # -- helpers -----------------------------------------------------------
     def fresh(self, view: StepView, seed: int = 0) -> SampleAllocator:
@@ -182,12 +183,6 @@ class AllocatorContract:
         clone = pickle.loads(pickle.dumps(alloc))
         np.testing.assert_array_equal(np.asarray(clone.allocate(view)), np.asarray(alloc.allocate(view)))
 
-    def test_params_round_trip_through_toml(self):
-        alloc = self.make_allocator()
-        text = tomli_w.dumps(to_dict(alloc.params))
-        again = build(type(alloc.params), tomllib.loads(text))
-        assert again == alloc.params
-
     def test_pass_rates_zero_and_one(self):
         for mode in ("zero", "one"):
             view = self.view(11, 32, p_mode=mode, budget=1024.0)
@@ -210,20 +205,4 @@ class AllocatorContract:
 
     def test_runs_in_the_engine(self):
         """A short run of the real engine, which checks shape, integers and budget at every wave."""
-        from simbench.engine import run_cell
-        from simbench.scenario import parse_scenario
-
-        alloc = self.make_allocator()
-        spec = {"kind": alloc.name, **to_dict(alloc.params)}
-        base = {
-            "name": "contract",
-            "seeds": 1,
-            "population": {"train_prompts": 96, "test_prompts": 32},
-            "engine": {"steps": 4, "batch_prompts": 16},
-            "strategies": [{"allocator": spec}],
-        }
-        for budget in ({"unit": "samples", "per_step": 200.0}, {"unit": "tokens", "per_step": 150_000.0}):
-            data = {**base, "budget": budget, **(self.engine_scenario or {})}
-            rows = run_cell(parse_scenario(data), 0, 0)
-            assert rows[-1]["step"] >= 1
-            assert all(r["samples" if budget["unit"] == "samples" else "tokens"] <= budget["per_step"] for r in rows)
+        run_engine({"allocator": spec_of(self.make_allocator())}, extra=self.engine_scenario)
