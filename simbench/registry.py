@@ -2,14 +2,17 @@
 
 Built-in roles live one per file in ``simbench/{selectors,allocators,
 downsamplers,advantages}/`` and register themselves with ``@register``.
-Third-party roles register through the entry-point group
-``simbench.plugins`` (each entry point names a module to import).
+Third-party roles register through the entry-point group ``simbench.plugins``:
+each entry point names a module (``pkg.module``: importing it registers its
+classes) or a role class (``pkg.module:MyAllocator``: registered if its module
+did not already).
 """
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from simbench.config import ConfigError, build
@@ -22,8 +25,23 @@ ROLE_PACKAGES = {
     "advantage": "simbench.advantages",
     "collector": "simbench.equitable.collectors",
 }
+PLUGIN_GROUP = "simbench.plugins"
 _REGISTRY: dict[str, dict[str, type[Role]]] = {role: {} for role in ROLE_PACKAGES}
 _loaded = False
+
+
+class PluginError(ConfigError):
+    """An entry point of ``simbench.plugins`` that cannot be loaded or registered (named, with the cause)."""
+
+    def __init__(self, entry: str, cause: str):
+        self.entry, self.cause = entry, cause
+        self.where, self.value, self.source = PLUGIN_GROUP, entry, "plugin"
+        self.allowed = "a module or role class that imports and registers"
+        ValueError.__init__(self, f"plugin entry point '{entry}' (group {PLUGIN_GROUP}) failed: {cause}; "
+                                  "fix or uninstall the package that declares it")
+
+    def __reduce__(self):
+        return (type(self), (self.entry, self.cause))
 
 
 def register(cls: type[Role]) -> type[Role]:
@@ -37,18 +55,40 @@ def register(cls: type[Role]) -> type[Role]:
     return cls
 
 
+def load_plugin(ep: EntryPoint) -> None:
+    """Load one entry point: a module registers by importing; a role class is registered if not yet."""
+    entry = f"{ep.name} = {ep.value}"
+    try:
+        obj = ep.load()
+    except Exception as err:  # any failure of a third party's import: name the entry point, keep the cause
+        raise PluginError(entry, f"{type(err).__name__}: {err}") from err
+    if inspect.ismodule(obj):
+        return
+    if not (inspect.isclass(obj) and issubclass(obj, Role)):
+        raise PluginError(entry, f"it names {obj!r}, which is neither a module nor a role class")
+    if _REGISTRY.get(obj.role, {}).get(obj.name) is not obj:
+        try:
+            register(obj)
+        except (TypeError, ValueError) as err:
+            raise PluginError(entry, str(err)) from err
+
+
 def _load() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for package in ROLE_PACKAGES.values():
-        pkg = importlib.import_module(package)
-        for mod in pkgutil.iter_modules(pkg.__path__):
-            if not mod.name.startswith("_"):
-                importlib.import_module(f"{package}.{mod.name}")
-    for ep in entry_points(group="simbench.plugins"):
-        importlib.import_module(ep.value)
+    _loaded = True  # set first: a plugin module may itself ask the registry while it is imported
+    try:
+        for package in ROLE_PACKAGES.values():
+            pkg = importlib.import_module(package)
+            for mod in pkgutil.iter_modules(pkg.__path__):
+                if not mod.name.startswith("_"):
+                    importlib.import_module(f"{package}.{mod.name}")
+        for ep in entry_points(group=PLUGIN_GROUP):
+            load_plugin(ep)
+    except BaseException:
+        _loaded = False  # the next call raises the same error instead of running on with a partial registry
+        raise
 
 
 def registry(role: str) -> dict[str, type[Role]]:

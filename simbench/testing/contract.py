@@ -11,17 +11,12 @@ from __future__ import annotations
 import copy
 import math
 import pickle
-import tomllib
 
 import numpy as np
-import tomli_w
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from simbench.config import build, to_dict
 from simbench.roles import History, RunInfo, SampleAllocator, StepView
-
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
+from simbench.testing._common import RoleContract, run_engine, spec_of
+from simbench.testing._property import SAMPLE_BUDGET, SEED, property_test
 
 
 def make_view(
@@ -98,7 +93,7 @@ def permute_view(view: StepView, perm: np.ndarray) -> StepView:
     return v
 
 
-class AllocatorContract:
+class AllocatorContract(RoleContract):
     """Subclass and define ``make_allocator``; pytest then runs every invariant.
 
     Class attributes a subclass may override, each with a reason in a comment:
@@ -116,6 +111,9 @@ class AllocatorContract:
 
     def make_allocator(self) -> SampleAllocator:
         raise NotImplementedError
+
+    def make_role(self) -> SampleAllocator:
+        return self.make_allocator()
 
     # -- helpers -----------------------------------------------------------
     def fresh(self, view: StepView, seed: int = 0) -> SampleAllocator:
@@ -142,20 +140,17 @@ class AllocatorContract:
         assert spent <= view.budget_left * (1 + 1e-12) + 1e-9, f"over budget: {spent} > {view.budget_left}"
 
     # -- the invariants ------------------------------------------------------
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 64), budget=st.one_of(st.just(math.inf), st.integers(0, 1024)))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 64), budget=SAMPLE_BUDGET)
     def test_valid_and_within_sample_budget(self, seed, n_slots, budget):
         view = self.view(seed, n_slots, budget=float(budget))
         self.check_valid(self.call(view, seed), view)
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 64), budget=st.floats(0, 5e5))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 64), budget=lambda st: st.floats(0, 5e5))
     def test_within_token_budget(self, seed, n_slots, budget):
         view = self.view(seed, n_slots, budget=budget, unit="tokens")
         self.check_valid(self.call(view, seed), view)
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 48))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 48))
     def test_inputs_not_mutated(self, seed, n_slots):
         view = self.view(seed, n_slots, budget=4096.0)
         before = copy.deepcopy(view)
@@ -165,14 +160,12 @@ class AllocatorContract:
         for name in ("n", "pos", "last_n", "last_pos", "last_step", "tokens"):
             np.testing.assert_array_equal(getattr(view.history, name), getattr(before.history, name), err_msg=f"history.{name}")
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 48))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 48))
     def test_same_seed_same_output(self, seed, n_slots):
         view = self.view(seed, n_slots, budget=2048.0)
         np.testing.assert_array_equal(self.call(view, seed), self.call(view, seed))
 
-    @SETTINGS
-    @given(seed=st.integers(0, 2**32 - 1), n_slots=st.integers(1, 48), budget=st.one_of(st.just(math.inf), st.integers(0, 1024)))
+    @property_test(seed=SEED, n_slots=lambda st: st.integers(1, 48), budget=SAMPLE_BUDGET)
     def test_permutation_equivariant(self, seed, n_slots, budget):
         if not self.permutation_equivariant:
             return
@@ -189,12 +182,6 @@ class AllocatorContract:
         alloc = self.fresh(view, 3)
         clone = pickle.loads(pickle.dumps(alloc))
         np.testing.assert_array_equal(np.asarray(clone.allocate(view)), np.asarray(alloc.allocate(view)))
-
-    def test_params_round_trip_through_toml(self):
-        alloc = self.make_allocator()
-        text = tomli_w.dumps(to_dict(alloc.params))
-        again = build(type(alloc.params), tomllib.loads(text))
-        assert again == alloc.params
 
     def test_pass_rates_zero_and_one(self):
         for mode in ("zero", "one"):
@@ -218,20 +205,4 @@ class AllocatorContract:
 
     def test_runs_in_the_engine(self):
         """A short run of the real engine, which checks shape, integers and budget at every wave."""
-        from simbench.engine import run_cell
-        from simbench.scenario import parse_scenario
-
-        alloc = self.make_allocator()
-        spec = {"kind": alloc.name, **to_dict(alloc.params)}
-        base = {
-            "name": "contract",
-            "seeds": 1,
-            "population": {"train_prompts": 96, "test_prompts": 32},
-            "engine": {"steps": 4, "batch_prompts": 16},
-            "strategies": [{"allocator": spec}],
-        }
-        for budget in ({"unit": "samples", "per_step": 200.0}, {"unit": "tokens", "per_step": 150_000.0}):
-            data = {**base, "budget": budget, **(self.engine_scenario or {})}
-            rows = run_cell(parse_scenario(data), 0, 0)
-            assert rows[-1]["step"] >= 1
-            assert all(r["samples" if budget["unit"] == "samples" else "tokens"] <= budget["per_step"] for r in rows)
+        run_engine({"allocator": spec_of(self.make_allocator())}, extra=self.engine_scenario)
