@@ -8,11 +8,11 @@ import pkgutil
 import sys
 
 from simbench import __version__
-from simbench.allocators.dapo import DAPOExhausted
-from simbench.config import ConfigError
-from simbench.engine import AllocatorError
-from simbench.runner import SigtermAsInterrupt
-from simbench.store import StoreError
+from simbench.worlds.rl.allocators.dapo import DAPOExhausted
+from simbench.core.config import ConfigError
+from simbench.worlds.rl.engine import AllocatorError
+from simbench.core.runner import SigtermAsInterrupt
+from simbench.core.store import StoreError
 
 # Errors whose message already says what is wrong and what to change: one line, exit status 2.
 USER_ERRORS = (ConfigError, StoreError, AllocatorError, DAPOExhausted)

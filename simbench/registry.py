@@ -12,15 +12,15 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Any
 
-from simbench.config import ConfigError, build
-from simbench.roles import Role
+from simbench.core.config import ConfigError, build
+from simbench.core.roles import Role
 
 ROLE_PACKAGES = {
-    "selector": "simbench.selectors",
-    "allocator": "simbench.allocators",
-    "downsampler": "simbench.downsamplers",
-    "advantage": "simbench.advantages",
-    "collector": "simbench.equitable.collectors",
+    "selector": "simbench.worlds.rl.selectors",
+    "allocator": "simbench.worlds.rl.allocators",
+    "downsampler": "simbench.worlds.rl.downsamplers",
+    "advantage": "simbench.worlds.rl.advantages",
+    "collector": "simbench.worlds.equitable.collectors",
 }
 _REGISTRY: dict[str, dict[str, type[Role]]] = {role: {} for role in ROLE_PACKAGES}
 _loaded = False

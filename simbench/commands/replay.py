@@ -8,11 +8,13 @@ import tomllib
 from pathlib import Path
 
 from simbench import registry
-from simbench.config import ConfigError
-from simbench.logs import FORMATS, bundled, read_log
-from simbench.logs.replay_run import replay_scenario, run_replay, shortfall_notes, summarise_replay, write_replay_report
-from simbench.paths import output_dir
-from simbench.scenario import BudgetSpec, StrategySpec, load_scenario
+from simbench.core.config import ConfigError
+from simbench.core.outputs import report_dir
+from simbench.worlds.replay import FORMATS, bundled, read_log
+from simbench.worlds.replay.replay_run import replay_scenario, run_replay, shortfall_notes, summarise_replay, write_replay
+from simbench.core.paths import output_dir
+from simbench.worlds.rl.scenario import BudgetSpec, StrategySpec
+from simbench.worlds import load_scenario
 
 
 def add_log_arguments(p) -> None:
@@ -130,7 +132,8 @@ def run(args) -> int:
         raise (ConfigError(option, err.value, err.allowed) if option else err) from None
     notes = shortfall_notes(summarise_replay(df), index)
     command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
-    _, summary = write_replay_report(df, out, name, report.summary(), command, notes)
+    write_replay(df, out, name, report.summary(), command, notes)
+    _, summary = report_dir(out)
     for _, r in summary.iterrows():
         eff = f"{r['effective_ratio']:.3f}" if r["trained_samples"] else "undefined (nothing trained, see below)"
         print(f"  {r['allocator']}: {r['samples']:.0f} samples, mixed groups {r['mixed_share']:.3f}, "

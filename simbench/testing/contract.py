@@ -18,8 +18,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simbench.config import build, to_dict
-from simbench.roles import History, RunInfo, SampleAllocator, StepView
+from simbench.core.config import build, to_dict
+from simbench.worlds.rl.roles import History, RunInfo, SampleAllocator, StepView
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
 
@@ -218,8 +218,8 @@ class AllocatorContract:
 
     def test_runs_in_the_engine(self):
         """A short run of the real engine, which checks shape, integers and budget at every wave."""
-        from simbench.engine import run_cell
-        from simbench.scenario import parse_scenario
+        from simbench.worlds.rl.engine import run_cell
+        from simbench.worlds import parse_scenario
 
         alloc = self.make_allocator()
         spec = {"kind": alloc.name, **to_dict(alloc.params)}
