@@ -15,6 +15,10 @@ import typing
 from typing import Any, Literal, get_args, get_origin
 
 
+class UserError(RuntimeError):
+    """A failure found while running whose message says what to change (the command line prints it in one line, status 2)."""
+
+
 class ConfigError(ValueError):
     """A value in a scenario or parameter table is invalid.
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.worlds.rl import kernels
-from simbench.core.config import ConfigError, require_memory
+from simbench.core.config import ConfigError, UserError, require_memory
 from simbench.worlds.rl.learner import LogisticPolicy, pass_at_k
 from simbench.worlds.rl.population import make_population
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 from simbench.worlds.rl.scenario import Scenario, build_roles
 
 
-class AllocatorError(RuntimeError):
+class AllocatorError(UserError):
     """A role broke its contract (wrong shape, negative counts, over budget, too many waves)."""
 
 

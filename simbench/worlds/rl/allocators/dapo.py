@@ -7,13 +7,13 @@ from typing import Literal
 import numpy as np
 
 from simbench.worlds.rl.allocators.uniform import fit_whole_groups
-from simbench.core.config import require
+from simbench.core.config import UserError, require
 from simbench.registry import register
 from simbench.worlds.rl.filters import informative
 from simbench.worlds.rl.roles import SampleAllocator, StepView
 
 
-class DAPOExhausted(RuntimeError):
+class DAPOExhausted(UserError):
     """DAPO reached ``max_num_gen_batches`` without filling the train batch."""
 
 
