@@ -111,3 +111,21 @@ def test_bundled_scenarios_of_both_worlds_load_through_the_registry(name, world,
     scenario = worlds.load_scenario(ROOT / "scenarios" / f"{name}.toml")
     assert isinstance(worlds.world_of(scenario), ScenarioWorld) and worlds.world_of(scenario).name == world
     assert set(worlds.world_of(scenario).describe(scenario)) == recorded  # what its reports read from the manifest
+
+
+def test_a_replay_is_run_stored_and_resumed_like_any_world(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["replay", "bundled:one_shot_rlvr", "--seeds", "2", "--allocator", "uniform:n=4", "--out", str(out)]
+    assert main(args) == 0
+    assert "2 units (0 already done" in capsys.readouterr().out
+    assert len(list((out / "units").glob("*.parquet"))) == 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["world"] == "replay" and manifest["log"].startswith("bundled:one_shot_rlvr")
+    before = (out / "results.parquet").read_bytes()
+    assert main(args) == 0
+    assert "2 units (2 already done" in capsys.readouterr().out
+    assert (out / "results.parquet").read_bytes() == before
+    # another replay into the same directory replaces the old one (replay has no --force: it never had to refuse)
+    assert main(args[:-3] + ["dapo:n=4,on_exhausted=\"train\"", "--out", str(out)]) == 0
+    assert set(pd.read_parquet(out / "results.parquet")["allocator"]) == {"dapo:n=4,on_exhausted=train"}
+    assert main(["report", str(out)]) == 0 and main(["compare", str(out), str(out)]) == 0

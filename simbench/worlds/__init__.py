@@ -11,7 +11,7 @@ from pathlib import Path
 
 from simbench.core.config import ConfigError
 from simbench.core.scenario import read_toml
-from simbench.worlds.base import ScenarioWorld, World
+from simbench.worlds.base import ScenarioWorld, UnitWorld, World
 
 # name -> "module:class"; imported on first use, so loading one world never loads another
 WORLDS = {
@@ -55,7 +55,7 @@ def parse_scenario(data: dict, source: str = "<memory>", base_dir: str = "."):
     return get(name).parse({k: v for k, v in data.items() if k != "world"}, source, base_dir)
 
 
-def world_of(scenario) -> ScenarioWorld:
+def world_of(scenario) -> UnitWorld:
     """The world a parsed scenario belongs to."""
     return get(scenario.world)
 

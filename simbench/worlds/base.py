@@ -51,8 +51,8 @@ class World(abc.ABC):
         """
 
 
-class ScenarioWorld(World):
-    """A world run from scenario files: ``simbench run`` and ``sweep`` parse, run and store its units.
+class UnitWorld(World):
+    """A world whose results are units (strategy x seed) that the runner runs and the store keeps.
 
     Attributes
     ----------
@@ -62,13 +62,6 @@ class ScenarioWorld(World):
 
     headline: ClassVar[str] = ""
     leading_columns: ClassVar[tuple[str, ...]] = ()
-
-    @abc.abstractmethod
-    def parse(self, data: dict, source: str, base_dir: str):
-        """Build and check the world's scenario from a parsed TOML table (without its ``world`` key).
-
-        Errors are ``ConfigError`` attributed to ``source``; files are read against ``base_dir``.
-        """
 
     def units(self, scenario, seeds: int | None = None) -> list[tuple[int, int]]:
         """(strategy index, seed index) of every unit of one cell, strategy-major."""
@@ -82,3 +75,14 @@ class ScenarioWorld(World):
     @abc.abstractmethod
     def describe(self, scenario) -> dict:
         """What the manifest records beyond the world's name, so that ``report`` and ``compare`` read the store right."""
+
+
+class ScenarioWorld(UnitWorld):
+    """A world run from scenario files: ``simbench run`` and ``sweep`` parse its scenarios, then run and store its units."""
+
+    @abc.abstractmethod
+    def parse(self, data: dict, source: str, base_dir: str):
+        """Build and check the world's scenario from a parsed TOML table (without its ``world`` key).
+
+        Errors are ``ConfigError`` attributed to ``source``; files are read against ``base_dir``.
+        """

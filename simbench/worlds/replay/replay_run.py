@@ -13,13 +13,10 @@ import pandas as pd  # noqa: E402
 
 from simbench.worlds.replay.replay import LogIndex, ReplayCell  # noqa: E402
 from simbench.worlds.rl.population import LengthSpec, PopulationSpec  # noqa: E402
-from simbench.core.version import __version__  # noqa: E402
 from simbench.core.config import ConfigError  # noqa: E402
 from simbench.core.report import Table, figure, seeds_text  # noqa: E402
 from simbench.core.report.figures import STYLES, band_on_grid  # noqa: E402
-from simbench.worlds.rl.results import CORE_COLUMNS  # noqa: E402
 from simbench.core.stats import POSITIVE, REAL, UNIT, mean_ci  # noqa: E402
-from simbench.core.store import package_versions, write_manifest, write_results  # noqa: E402
 from simbench.worlds.rl.scenario import BudgetSpec, EngineSpec, Scenario, StrategySpec  # noqa: E402
 
 
@@ -46,13 +43,16 @@ def replay_scenario(table: pd.DataFrame, strategies, batch: int | None = None, s
     return sc, index
 
 
+def replay_unit(scenario: Scenario, index: LogIndex, strategy_index: int, seed: int) -> list[dict]:
+    """One strategy on one seed, on the log's outcomes; one row per step."""
+    label = scenario.strategies[strategy_index].label
+    return [{"allocator": label, "seed": seed, **r} for r in ReplayCell(scenario, strategy_index, seed, index).run()]
+
+
 def run_replay(scenario: Scenario, index: LogIndex) -> pd.DataFrame:
-    """Every strategy x seed on the log's outcomes; one row per strategy x seed x step."""
-    rows = []
-    for s, strat in enumerate(scenario.strategies):
-        for k in range(scenario.seeds):
-            rows += [{"allocator": strat.label, "seed": k, **r} for r in ReplayCell(scenario, s, k, index).run()]
-    return pd.DataFrame(rows)
+    """Every strategy x seed on the log's outcomes, in memory; one row per strategy x seed x step."""
+    return pd.DataFrame([row for s in range(len(scenario.strategies)) for k in range(scenario.seeds)
+                         for row in replay_unit(scenario, index, s, k)])
 
 
 def replay_per_seed(df: pd.DataFrame) -> pd.DataFrame:
@@ -154,15 +154,3 @@ def compare_values(root: Path, manifest: dict, metric: str | None):
         raise ConfigError("--metric", metric, f"a per-seed statistic of a replay: {', '.join(allowed)}", "command line")
     support = UNIT if metric in ("mixed_share", "effective_ratio", "truncated_share", "log_pass") else REAL
     return per_seed[["allocator", "seed", metric]].rename(columns={metric: "value"}), metric, support
-
-
-def write_replay(df: pd.DataFrame, out: Path, title: str, read_summary: str, command: str = "",
-                        notes: list[str] = ()) -> Path:
-    """Write results.parquet and manifest.json (with ``notes``: why an allocator trained nothing); return ``out``.
-
-    ``simbench report`` (``simbench.core.outputs.report_dir``) then writes summary.csv and the report."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_results(df, out, tuple(CORE_COLUMNS))
-    write_manifest(out, {"world": "replay", "title": title, "command": command, "log": read_summary, "notes": list(notes),
-                         "simbench_version": __version__, "packages": package_versions()})
-    return out
