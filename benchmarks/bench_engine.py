@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))  # measure this checkout's simbench, not an instal
 
 import numpy as np  # noqa: E402
 
-from simbench.engine import run_cell  # noqa: E402
-from simbench.scenario import parse_scenario  # noqa: E402
+from simbench.worlds.rl.engine import run_cell  # noqa: E402
+from simbench.worlds import parse_scenario  # noqa: E402
 
 SPEED_SCENARIO = {
     "name": "bench-speed",
@@ -67,7 +67,7 @@ def draw_kernel_ns_per_sample(steps: int = 200) -> float:
     """The outcome kernel alone on the same shape (512 slots x 16): the floor the engine cannot go below."""
     import math
 
-    from simbench import kernels
+    from simbench.worlds.rl import kernels
 
     rng = np.random.default_rng(1)
     n = np.full(512, 16, np.int64)
@@ -98,8 +98,8 @@ def peak_memory_subprocess() -> dict:
     code = (
         "import json, resource, sys, time\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
-        "from simbench.engine import Cell\n"
-        "from simbench.scenario import parse_scenario\n"
+        "from simbench.worlds.rl.engine import Cell\n"
+        "from simbench.worlds import parse_scenario\n"
         f"sc = parse_scenario(json.loads({json.dumps(json.dumps(MEMORY_SCENARIO))}))\n"
         "t0 = time.perf_counter()\n"
         "cell = Cell(sc, 0, 0)\n"

@@ -52,8 +52,8 @@ def scaling(tmp: Path) -> None:
     print(f"speedup 1 -> 2 workers, whole command (incl. start-up, loading and the serial report): "
           f"{times[1] / times[2]:.2f}x (target >= 1.8x); identical results: {same}")
     # the parallel part alone: the units, executed in this process's pool, no store or report
-    from simbench.runner import execute, units_of
-    from simbench.scenario import parse_scenario
+    from simbench.core.runner import execute, units_of
+    from simbench.worlds import parse_scenario
 
     todo = units_of("base", parse_scenario(data), {})
     phase = {}
@@ -83,7 +83,7 @@ def memory(tmp: Path, units: int = 1000, rows: int = 10_000) -> None:
             "test_pass_at_8": rng.random(rows),
         })
         df.to_parquet(store / "units" / f"base__{u % 8:03d}-{a}__seed{seed:04d}.parquet", index=False)
-    from simbench.store import write_manifest
+    from simbench.core.store import write_manifest
 
     write_manifest(store, {"world": "rl", "title": "big", "command": "", "swept": [], "cells": [{"id": "base", "params": {}}],
                            "baseline": "alloc0", "target_test_pass": None})

@@ -1,13 +1,14 @@
 """simbench: simulate and benchmark rollout-budget allocation for LLM RL post-training."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from simbench.core.version import __version__
 
-from simbench.population import Population, PopulationSpec, LengthSpec, make_population
-from simbench.learner import LearnerSpec, LogisticPolicy
-from simbench.scenario import Scenario, load_scenario, ScenarioError
-from simbench.engine import run_cell
-from simbench.roles import SampleAllocator, PromptSelector, Downsampler, AdvantageEstimator, StepView, RunInfo
+from simbench.worlds.rl.population import Population, PopulationSpec, LengthSpec, make_population
+from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy
+from simbench.worlds.rl.scenario import Scenario, ScenarioError
+from simbench.worlds import load_scenario
+from simbench.worlds.rl.engine import run_cell
+from simbench.worlds.rl.roles import SampleAllocator, PromptSelector, Downsampler, AdvantageEstimator, StepView, RunInfo
 from simbench.registry import register, make
 
 __all__ = [

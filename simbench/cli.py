@@ -8,14 +8,12 @@ import pkgutil
 import sys
 
 from simbench import __version__
-from simbench.allocators.dapo import DAPOExhausted
-from simbench.config import ConfigError
-from simbench.engine import AllocatorError
-from simbench.runner import SigtermAsInterrupt
-from simbench.store import StoreError
+from simbench.core.config import ConfigError, UserError
+from simbench.core.runner import SigtermAsInterrupt
+from simbench.core.store import StoreError
 
-# Errors whose message already says what is wrong and what to change: one line, exit status 2.
-USER_ERRORS = (ConfigError, StoreError, AllocatorError, DAPOExhausted)
+# Errors whose message already says what is wrong and what to change (any world's UserError): one line, exit status 2.
+USER_ERRORS = (ConfigError, StoreError, UserError)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,7 +1,7 @@
-"""Registry of roles by name: selectors, allocators, downsamplers, advantage estimators.
+"""Registry of roles by name: selectors, allocators, downsamplers, advantage estimators, collectors.
 
-Built-in roles live one per file in ``simbench/{selectors,allocators,
-downsamplers,advantages}/`` and register themselves with ``@register``.
+Built-in roles live one per file in their world's role packages (``ROLE_PACKAGES``)
+and register themselves with ``@register``.
 Third-party roles register through the entry-point group ``simbench.plugins``:
 each entry point names a module (``pkg.module``: importing it registers its
 classes) or a role class (``pkg.module:MyAllocator``: registered if its module
@@ -15,15 +15,15 @@ import pkgutil
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from simbench.config import ConfigError, build
-from simbench.roles import Role
+from simbench.core.config import ConfigError, build
+from simbench.core.roles import Role
 
 ROLE_PACKAGES = {
-    "selector": "simbench.selectors",
-    "allocator": "simbench.allocators",
-    "downsampler": "simbench.downsamplers",
-    "advantage": "simbench.advantages",
-    "collector": "simbench.equitable.collectors",
+    "selector": "simbench.worlds.rl.selectors",
+    "allocator": "simbench.worlds.rl.allocators",
+    "downsampler": "simbench.worlds.rl.downsamplers",
+    "advantage": "simbench.worlds.rl.advantages",
+    "collector": "simbench.worlds.equitable.collectors",
 }
 PLUGIN_GROUP = "simbench.plugins"
 _REGISTRY: dict[str, dict[str, type[Role]]] = {role: {} for role in ROLE_PACKAGES}

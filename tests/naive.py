@@ -1,4 +1,4 @@
-"""Slow, obviously correct references for every kernel in ``simbench.kernels``.
+"""Slow, obviously correct references for every kernel in ``simbench.worlds.rl.kernels``.
 
 Plain Python loops and lists, one sample at a time, written from the kernels'
 docstrings rather than their code.  The random references draw from the same

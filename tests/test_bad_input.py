@@ -21,10 +21,10 @@ from foundation_helpers import tiny_data
 
 from simbench import registry
 from simbench.cli import main
-from simbench.config import ConfigError
-from simbench.logs import LogError, read_history, read_table, read_trl, read_verl
-from simbench.roles import SampleAllocator
-from simbench.scenario import load_scenario, parse_scenario
+from simbench.core.config import ConfigError
+from simbench.worlds.replay import LogError, read_history, read_table, read_trl, read_verl
+from simbench.worlds.rl.roles import SampleAllocator
+from simbench.worlds import load_scenario, parse_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -498,6 +498,7 @@ def test_validate_infers_n_and_batch_from_the_log_and_says_so(tmp_path, capsys, 
         return {"forecast_errors_end": errors, "forecast_errors_max": errors}
 
     monkeypatch.setattr(validate_command, "validate", record)
+    monkeypatch.setattr(validate_command, "report_dir", lambda out: seen.setdefault("reported", out))  # nothing to report
     rng = np.random.default_rng(1)
     rows = [{"step": s, "prompt": f"p{(s - 1) % 3 * 20 + i}", "reward": float(rng.random() < 0.4)}
             for s in range(1, 7) for i in range(20) for _ in range(4)]  # 60 prompts, 20 a step, each twice
@@ -506,6 +507,7 @@ def test_validate_infers_n_and_batch_from_the_log_and_says_so(tmp_path, capsys, 
     rc, out, _ = cli(capsys, "validate", path, "--format", "table", "--out", tmp_path / "o")
     assert rc == 0
     assert (seen["algo"].n, seen["algo"].batch, seen["algo"].prompts) == (4, 20, 60)
+    assert seen["reported"] == tmp_path / "o"
     assert "inferred n = 4 samples per group" in out and "inferred batch = 20 prompts per step" in out
     rc, out, _ = cli(capsys, "validate", path, "--format", "table", "--batch", "10", "--n", "4", "--out", tmp_path / "o")
     assert rc == 0 and seen["algo"].batch == 10 and "inferred" not in out

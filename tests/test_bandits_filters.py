@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from reference_dump import ReferenceDUMP
 import simbench.registry as reg
-from simbench.allocators.speed_rl import SpeedRL, SpeedRLParams
-from simbench.allocators.successive_elimination import SuccessiveElimination, SuccessiveEliminationParams, gain_of_next_round
-from simbench.config import build, to_dict
-from simbench.downsamplers.pods import PODS, PODSParams
-from simbench.engine import run_cell
-from simbench.scenario import parse_scenario
-from simbench.selectors.greso import greso_update
+from simbench.worlds.rl.allocators.speed_rl import SpeedRL, SpeedRLParams
+from simbench.worlds.rl.allocators.successive_elimination import SuccessiveElimination, SuccessiveEliminationParams, gain_of_next_round
+from simbench.core.config import build, to_dict
+from simbench.worlds.rl.downsamplers.pods import PODS, PODSParams
+from simbench.worlds.rl.engine import run_cell
+from simbench.worlds import parse_scenario
+from simbench.worlds.rl.selectors.greso import greso_update
 from simbench.testing import AllocatorContract, make_view
 
 SELECTORS = ["thompson", "ucb_learnability", "dump", "difficulty_filter", "greso", "kimi", "epoch_shuffle"]

@@ -7,7 +7,7 @@ import tomli_w
 from foundation_helpers import tiny_data
 
 from simbench.cli import main
-from simbench.paths import bundled_scenarios
+from simbench.core.paths import bundled_scenarios
 
 ISSUE_COLUMNS = [
     "allocator", "seed", "step", "samples", "tokens", "cum_samples", "cum_tokens", "prompts", "groups_all_pass",
@@ -74,9 +74,9 @@ def test_list_shows_allocators_and_bundled_scenarios(capsys):
 
 
 def test_bundled_scenarios_load():
-    from simbench.config import ConfigError
-    from simbench.scenario import load_scenario
-    from simbench.sweep import load_sweep
+    from simbench.core.config import ConfigError
+    from simbench.worlds import load_scenario
+    from simbench.core.sweep import load_sweep
 
     for p in bundled_scenarios():
         if "[sweep]" in p.read_text():

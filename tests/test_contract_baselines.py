@@ -1,6 +1,6 @@
 """The shipped allocator contract, run on the baseline allocators."""
-from simbench.allocators.dapo import DAPO, DAPOParams
-from simbench.allocators.uniform import Uniform, UniformParams
+from simbench.worlds.rl.allocators.dapo import DAPO, DAPOParams
+from simbench.worlds.rl.allocators.uniform import Uniform, UniformParams
 from simbench.testing import AllocatorContract
 
 

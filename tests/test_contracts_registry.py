@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from simbench import registry
-from simbench.logs.readers import FORMATS
+from simbench.worlds.replay.readers import FORMATS
 from simbench.testing import CONTRACTS, LogFormatContract
 
 TESTS = Path(__file__).resolve().parent

@@ -10,13 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from foundation_helpers import hand_view, tiny, tiny_data
 
-from simbench.allocators.dapo import DAPOExhausted
-from simbench.config import ConfigError, build
-from simbench.downsamplers.dapo_filter import DAPOFilter, DAPOFilterParams
-from simbench.engine import Cell, run_cell
-from simbench.results import write_results
-from simbench.runner import run_scenario
-from simbench.scenario import Scenario, parse_scenario
+from simbench.worlds.rl.allocators.dapo import DAPOExhausted
+from simbench.core.config import ConfigError, build
+from simbench.worlds.rl.downsamplers.dapo_filter import DAPOFilter, DAPOFilterParams
+from simbench.worlds.rl.engine import Cell, run_cell
+from simbench.core.store import write_results
+from simbench.core.runner import run_scenario
+from simbench.worlds.rl.scenario import Scenario
+from simbench.worlds import parse_scenario
 
 TWO = [{"allocator": {"kind": "uniform", "n": 4}}, {"allocator": {"kind": "dapo", "n": 4, "on_exhausted": "train"}}]
 
@@ -45,7 +46,7 @@ def test_a_reloaded_scenario_gives_the_same_results(tmp_path):
     sc = tiny(strategies=TWO)
     path = tmp_path / "again.toml"
     path.write_text(tomli_w.dumps(sc.to_dict()))
-    from simbench.scenario import load_scenario
+    from simbench.worlds import load_scenario
 
     again = load_scenario(path)
     assert again.world_hash() == sc.world_hash()

@@ -12,15 +12,15 @@ from scipy import stats
 
 import simbench.registry as registry
 from simbench.cli import main
-from simbench.equitable.collectors.base import CollectState, split
-from simbench.equitable.collectors.solve import best_allocation
-from simbench.equitable.curves import Curve, fit_curve
-from simbench.equitable.engine import run_collection
-from simbench.equitable.learner import PRSLearner
-from simbench.equitable.objectives import value
-from simbench.equitable.spec import ObjectiveSpec, PRSSpec
-from simbench.roles import RunInfo
-from simbench.scenario import load_scenario, parse_scenario
+from simbench.worlds.equitable.collectors.base import CollectState, split
+from simbench.worlds.equitable.collectors.solve import best_allocation
+from simbench.worlds.equitable.curves import Curve, fit_curve
+from simbench.worlds.equitable.engine import run_collection
+from simbench.worlds.equitable.learner import PRSLearner
+from simbench.worlds.equitable.objectives import value
+from simbench.worlds.equitable.spec import ObjectiveSpec, PRSSpec
+from simbench.worlds.rl.roles import RunInfo
+from simbench.worlds import load_scenario, parse_scenario
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -85,6 +85,7 @@ def drive_adaptive(seed: int, total: float, batch: int = 250, K: int = 3) -> flo
     return float(np.abs(n / n.sum() - best / best.sum()).sum())
 
 
+@pytest.mark.slow
 def test_adaptive_allocation_approaches_the_optimum_as_the_budget_grows_when_curves_are_power_laws():
     """16 random worlds of true power-law curves: the distance to the optimum shrinks from budget 2,000 to 30,000
     (one-sided Wilcoxon signed-rank test at the 5% level).  In the genomic world it does not (see the README)."""
@@ -174,7 +175,7 @@ def test_equitable_runs_are_the_same_bits_whatever_the_blas_kernel_or_thread_cou
     script = (
         "import hashlib, json, sys, warnings; warnings.simplefilter('ignore'); sys.path.insert(0, 'tests')\n"
         "from test_equitable import small_world\n"
-        "from simbench.equitable.engine import run_collection\n"
+        "from simbench.worlds.equitable.engine import run_collection\n"
         "sc = small_world(2000.0, 1)\n"
         "rows = run_collection(sc, 0, 0) + run_collection(sc, 1, 0)\n"
         "print(hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest())\n"
@@ -218,7 +219,7 @@ def test_run_command_on_the_equitable_world(tmp_path, capsys):
 
 
 def test_bad_equitable_scenario_names_the_key():
-    from simbench.config import ConfigError
+    from simbench.core.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"groups\[1\].h2"):
         parse_scenario({"world": "equitable", "name": "x", "groups": [{"name": "A", "share": 1.0}, {"name": "B", "share": 1.0, "h2": 1.5}],

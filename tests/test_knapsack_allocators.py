@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simbench.allocators.knapsack import Knapsack, KnapsackParams
-from simbench.allocators.knapsack_oracle import KnapsackOracle
-from simbench.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
-from simbench.config import ConfigError
-from simbench.knapsack.utilities import value_table
+from simbench.worlds.rl.allocators.knapsack import Knapsack, KnapsackParams
+from simbench.worlds.rl.allocators.knapsack_oracle import KnapsackOracle
+from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
+from simbench.core.config import ConfigError
+from simbench.worlds.rl.knapsack.utilities import value_table
 from simbench.registry import make
 from simbench.testing import make_view
 
@@ -74,7 +74,7 @@ def test_dp_too_large_falls_back_or_raises():
     view = make_view(np.random.default_rng(3), 64, budget=512.0)
     n, m = run(Knapsack(KnapsackParams(solver="dp", dp_max_work=10.0)), view)
     assert m["knapsack_dp_fallback"] == 1 and n.sum() <= 512
-    from simbench.allocators.knapsack import DPTooLarge
+    from simbench.worlds.rl.allocators.knapsack import DPTooLarge
 
     with pytest.raises(DPTooLarge, match="dp_max_work"):
         run(Knapsack(KnapsackParams(solver="dp", dp_max_work=10.0, on_dp_too_large="error")), view)
@@ -97,7 +97,7 @@ def test_knapsack_rl_reads_history_when_it_did_not_observe():
     """One visit per prompt: the engine's history holds exactly what the reward buffers would."""
     from test_knapsack_rl import record, step_view
 
-    from simbench.roles import History
+    from simbench.worlds.rl.roles import History
 
     S = 40
     rng = np.random.default_rng(5)

@@ -1,8 +1,8 @@
 """The shipped allocator contract on every knapsack allocator and solver."""
 
-from simbench.allocators.knapsack import Knapsack, KnapsackParams
-from simbench.allocators.knapsack_oracle import KnapsackOracle
-from simbench.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
+from simbench.worlds.rl.allocators.knapsack import Knapsack, KnapsackParams
+from simbench.worlds.rl.allocators.knapsack_oracle import KnapsackOracle
+from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
 from simbench.testing import AllocatorContract
 
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from naive_knapsack import naive_knapsack_rl_plan, naive_p_hat
-from simbench.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
-from simbench.roles import History, RunInfo, StepView
+from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
+from simbench.worlds.rl.roles import History, RunInfo, StepView
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from naive_knapsack import brute_force, naive_greedy
-from simbench.knapsack.dp import dp_allocate, mck_dp_kernel, quantise
-from simbench.knapsack.greedy import greedy_allocate
-from simbench.knapsack.relaxation import (round_and_repair, solve_relaxation, variance_bounded, variance_closed_form,
+from simbench.worlds.rl.knapsack.dp import dp_allocate, mck_dp_kernel, quantise
+from simbench.worlds.rl.knapsack.greedy import greedy_allocate
+from simbench.worlds.rl.knapsack.relaxation import (round_and_repair, solve_relaxation, variance_bounded, variance_closed_form,
                                           variance_cvxpy)
-from simbench.knapsack.utilities import UTILITIES, value_table, variance_weight
+from simbench.worlds.rl.knapsack.utilities import UTILITIES, value_table, variance_weight
 
 FAST = settings(max_examples=60, deadline=None)
 SLOW = settings(max_examples=20, deadline=None)
@@ -193,7 +193,7 @@ def test_utility_shapes():
 
 @pytest.mark.parametrize("utility", ["mixed", "knapsack_rl", "coverage"])
 def test_expected_table_recurrence_matches_beta_functions(utility):
-    from simbench.knapsack import utilities as U
+    from simbench.worlds.rl.knapsack import utilities as U
 
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0.2, 60, 200), rng.uniform(0.2, 60, 200)
@@ -221,7 +221,7 @@ def test_concave_fast_path_equals_plain_loops(data, M, n_min, extra, cap, utilit
     np.testing.assert_allclose(fast[ok], slow[ok], rtol=1e-12, atol=1e-12)
     b = int(np.flatnonzero(ok)[-1]) if ok.any() else 0
     if ok.any():
-        from simbench.knapsack.dp import backtrack
+        from simbench.worlds.rl.knapsack.dp import backtrack
 
         n = backtrack(ch_fast, w, b)
         assert int(w @ n) <= b and (not exact or int(w @ n) == b)

@@ -18,15 +18,15 @@ import pytest
 from scipy import stats
 
 import simbench.registry as registry
-from simbench import kernels
-from simbench.learner import LearnerSpec, LogisticPolicy
-from simbench.population import PassRateSpec, PopulationSpec, make_population
+from simbench.worlds.rl import kernels
+from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy
+from simbench.worlds.rl.population import PassRateSpec, PopulationSpec, make_population
 
 ALPHA = 1e-3
 
 
 def policy(K=6, lr_shared=1.0, lr_prompt=1.0, noise=1.0, format_fail=0.0, lr_format=0.0):
-    from simbench.population import FeatureSpec
+    from simbench.worlds.rl.population import FeatureSpec
 
     spec = PopulationSpec(train_prompts=K, test_prompts=4, pass_rate=PassRateSpec("beta", a=2.0, b=2.0),
                           features=FeatureSpec(grad_noise=noise))
@@ -183,8 +183,8 @@ def test_no_kept_samples_means_no_update():
 
 
 def test_kl_pull_shrinks_phi_and_the_step_prompts_u_towards_the_reference():
-    from simbench.learner import LearnerSpec, LogisticPolicy
-    from simbench.population import PopulationSpec, make_population
+    from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy
+    from simbench.worlds.rl.population import PopulationSpec, make_population
 
     train, test = make_population(PopulationSpec(train_prompts=20, test_prompts=5), 1)
     pol = LogisticPolicy(LearnerSpec(lr_shared=0.1, lr_prompt=2.0, kl_coef=0.05), train, test)
@@ -209,7 +209,7 @@ def test_format_gate_keeps_the_initial_pass_rates_and_caps_them_at_s0():
 
 
 def test_format_gate_is_pulled_back_by_the_kl_term():
-    from simbench.population import PopulationSpec, make_population
+    from simbench.worlds.rl.population import PopulationSpec, make_population
 
     train, test = make_population(PopulationSpec(train_prompts=20, test_prompts=5), 1)
     pol = LogisticPolicy(LearnerSpec(lr_shared=0.1, lr_prompt=2.0, kl_coef=0.05, format_fail=0.1, lr_format=3.0), train, test)
@@ -221,7 +221,7 @@ def test_format_gate_is_pulled_back_by_the_kl_term():
 
 @pytest.mark.parametrize("key, value", [("format_fail", -0.1), ("format_fail", 1.0), ("lr_format", -1.0)])
 def test_format_gate_rejects_bad_settings(key, value):
-    from simbench.config import ConfigError
+    from simbench.core.config import ConfigError
 
     with pytest.raises(ConfigError, match=key):
         LearnerSpec(**{key: value}).check()

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simbench.logs import appearance_counts, bundled
-from simbench.logs.calibrate import forecast
-from simbench.logs.population_fit import PopulationFit, fit_beta, fit_mixture, goodness_of_fit, paper_statistics
-from simbench.logs.simulate import LogAlgorithm
+from simbench.worlds.replay import appearance_counts, bundled
+from simbench.worlds.replay.calibrate import forecast
+from simbench.worlds.replay.population_fit import PopulationFit, fit_beta, fit_mixture, goodness_of_fit, paper_statistics
+from simbench.worlds.replay.simulate import LogAlgorithm
 
 
 @pytest.mark.parametrize("a,b,seed", [(0.35, 0.7, 0), (2.0, 3.0, 1), (0.8, 0.3, 2)])
@@ -98,8 +98,8 @@ def test_posterior_sample_is_the_conjugate_posterior():
 def test_calibration_on_a_synthetic_log_fits_at_least_as_well_as_the_truth():
     """The search works: on a log the simulator itself wrote (known parameters, format gate on), the calibrated
     point's objective over appearances 1-13 is no worse than the true parameters' under the same seeds."""
-    from simbench.logs.calibrate import calibrate, loss, observed_curves, simulate_curves
-    from simbench.logs.simulate import LearnerParams, simulate_counts
+    from simbench.worlds.replay.calibrate import calibrate, loss, observed_curves, simulate_curves
+    from simbench.worlds.replay.simulate import LearnerParams, simulate_counts
 
     table, _ = bundled("one_shot_rlvr")
     K, N = appearance_counts(table)
@@ -114,12 +114,13 @@ def test_calibration_on_a_synthetic_log_fits_at_least_as_well_as_the_truth():
     assert cal.params.format_fail > 0.01  # the gate is found, not switched off
 
 
+@pytest.mark.slow
 def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     """End to end on a small history log the simulator wrote: files, fitted parameters, profiled dimensions."""
     import json
 
     from simbench.cli import main
-    from simbench.logs.simulate import LearnerParams, simulate_counts
+    from simbench.worlds.replay.simulate import LearnerParams, simulate_counts
 
     algo = LogAlgorithm(n=8, batch=32, prompts=160)
     rng = np.random.default_rng(4)
@@ -144,8 +145,8 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     # the calibrated simulator as a scenario file: it loads, carries the fitted learner, and runs
     import dataclasses
 
-    from simbench.engine import Cell
-    from simbench.scenario import load_scenario
+    from simbench.worlds.rl.engine import Cell
+    from simbench.worlds import load_scenario
 
     sc = load_scenario(out / "scenario.toml")
     fitted = res["params_all"]

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from simbench.logs import LogError, bundled, read_history, read_table, read_trl, read_verl
-from simbench.logs.table import appearance_counts, group_counts
+from simbench.worlds.replay import LogError, bundled, read_history, read_table, read_trl, read_verl
+from simbench.worlds.replay.table import appearance_counts, group_counts
 
 
 def tiny_log(seed=0, steps=3, prompts=4, n=4):

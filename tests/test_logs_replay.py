@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simbench.config import ConfigError
-from simbench.logs.replay import ReplayCell
-from simbench.logs.replay_run import replay_scenario, run_replay, summarise_replay
-from simbench.logs.table import finish, ReadReport, Skipper
-from simbench.scenario import BudgetSpec, StrategySpec
+from simbench.core.config import ConfigError
+from simbench.worlds.replay.replay import ReplayCell
+from simbench.worlds.replay.replay_run import replay_scenario, run_replay, summarise_replay
+from simbench.worlds.replay.table import finish, ReadReport, Skipper
+from simbench.worlds.rl.scenario import BudgetSpec, StrategySpec
 
 
 def make_table(sizes: dict, seed=0) -> pd.DataFrame:

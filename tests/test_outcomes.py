@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simbench import kernels
-from simbench.population import LengthSpec, PopulationSpec, make_population
+from simbench.worlds.rl import kernels
+from simbench.worlds.rl.population import LengthSpec, PopulationSpec, make_population
 
 ALPHA = 1e-3  # significance level of each goodness-of-fit test
 Z = 5.0  # sigma multiple for mean/ratio checks (two-sided p ~ 6e-7)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.registry import register
-from simbench.roles import SampleAllocator
+from simbench.worlds.rl.roles import SampleAllocator
 
 
 @dataclass(frozen=True)

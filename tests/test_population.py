@@ -12,9 +12,9 @@ import pytest
 from scipy import special, stats
 from foundation_helpers import tiny
 
-from simbench.engine import Cell, run_cell
-from simbench.learner import LogisticPolicy, LearnerSpec, logit, pass_at_k, sigmoid
-from simbench.population import GroupSpec, PassRateSpec, PopulationSpec, make_population
+from simbench.worlds.rl.engine import Cell, run_cell
+from simbench.worlds.rl.learner import LogisticPolicy, LearnerSpec, logit, pass_at_k, sigmoid
+from simbench.worlds.rl.population import GroupSpec, PassRateSpec, PopulationSpec, make_population
 
 ALPHA = 1e-3
 Z = 5.0
@@ -120,7 +120,7 @@ def test_learner_keeps_p_zero_and_one_exact():
 def test_engine_handles_prompts_with_p_zero_and_one(tmp_path):
     rates = [0.0, 1.0, 0.0, 1.0, 0.5, 0.3, 0.0, 1.0]
     (tmp_path / "edge.csv").write_text("p\n" + "\n".join(map(str, rates)) + "\n")
-    from simbench.scenario import load_scenario
+    from simbench.worlds import load_scenario
 
     (tmp_path / "edge.toml").write_text(
         'name = "edge"\nseeds = 1\n'
@@ -152,7 +152,7 @@ def test_engine_handles_prompts_with_p_zero_and_one(tmp_path):
 
 def test_grad_scale_formula_matches_monte_carlo_of_the_score_norm():
     """G_i^2 = E||score||^2 when every response has the prompt's mean correct length (sigma = 0, wrong_factor = 1)."""
-    from simbench import kernels
+    from simbench.worlds.rl import kernels
 
     spec = PopulationSpec(train_prompts=6, test_prompts=2)
     train, test = make_population(spec, 8)

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference_ada import exact_cost, reference_ada
-from simbench.allocators.reinforce_ada import ReinforceAda, ReinforceAdaParams
-from simbench.engine import run_cell
-from simbench.roles import History, RunInfo, StepView
-from simbench.scenario import parse_scenario
+from simbench.worlds.rl.allocators.reinforce_ada import ReinforceAda, ReinforceAdaParams
+from simbench.worlds.rl.engine import run_cell
+from simbench.worlds.rl.roles import History, RunInfo, StepView
+from simbench.worlds import parse_scenario
 from simbench.testing import AllocatorContract
 
 
@@ -102,8 +102,8 @@ def test_exact_cost_matches_the_published_table(p, eb, fb, ep, fp):
 @pytest.mark.parametrize("choice, p", [("balanced", 0.1), ("positive_focused", 0.1), ("balanced", 0.3), ("balanced", 0.9)])
 def test_engine_cost_and_fallback_match_the_exact_values(tmp_path, choice, p):
     """Prompts with one pass rate and no learning: mean samples per prompt and the fallback share within 4.5 SE."""
-    from simbench.allocators.reinforce_ada import finished
-    from simbench.engine import Cell
+    from simbench.worlds.rl.allocators.reinforce_ada import finished
+    from simbench.worlds.rl.engine import Cell
 
     (tmp_path / "p.csv").write_text("p\n" + f"{p}\n" * 10)
     data = {"name": "ada", "seeds": 1, "population": {"train_prompts": 512, "test_prompts": 8,

@@ -13,8 +13,8 @@ import pytest
 import tomli_w
 
 from simbench.cli import main
-from simbench.paths import REPO_ROOT, bundled_scenarios
-from simbench.report.tables import format_value
+from simbench.core.paths import REPO_ROOT, bundled_scenarios
+from simbench.core.report.tables import format_value
 
 
 def shortened(path: Path, tmp_path: Path) -> tuple[Path, dict]:
@@ -147,8 +147,8 @@ def test_replay_output_is_reported_and_compared(tmp_path, capsys):
 
 def small_history_log(path: Path) -> None:
     """A 32-prompt, 2-appearance history log written by the simulator (the least validate takes: quick)."""
-    from simbench.logs.population_fit import fit_mixture
-    from simbench.logs.simulate import LearnerParams, LogAlgorithm, simulate_counts
+    from simbench.worlds.replay.population_fit import fit_mixture
+    from simbench.worlds.replay.simulate import LearnerParams, LogAlgorithm, simulate_counts
 
     algo = LogAlgorithm(n=8, batch=8, prompts=32)
     rng = np.random.default_rng(4)
@@ -158,6 +158,7 @@ def small_history_log(path: Path) -> None:
     path.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(algo.prompts)}))
 
 
+@pytest.mark.slow
 def test_validate_output_is_reported_and_compared(tmp_path, capsys):
     log, out = tmp_path / "acc.json", tmp_path / "val"
     small_history_log(log)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from simbench.cli import main
-from simbench.config import ConfigError
-from simbench.scenario import load_scenario
+from simbench.core.config import ConfigError
+from simbench.worlds import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from simbench import stats
-from simbench.results import at_equal_budget, default_target, level_target, summarise
+from simbench.core import stats
+from simbench.worlds.rl.results import at_equal_budget, default_target, level_target, summarise
 
 
 def frame(runs: dict[str, list[tuple[float, list[float]]]]) -> pd.DataFrame:

@@ -18,12 +18,12 @@ import pytest
 import tomli_w
 
 from simbench.cli import main
-from simbench.config import ConfigError
-from simbench.paths import bundled_scenarios
-from simbench.runner import die_with_parent, run_unit
-from simbench.scenario import load_scenario
-from simbench.store import Store, StoreBusy, load, lock
-from simbench.sweep import load_sweep
+from simbench.core.config import ConfigError
+from simbench.core.paths import bundled_scenarios
+from simbench.core.runner import die_with_parent, run_unit
+from simbench.worlds import load_scenario
+from simbench.core.store import Store, StoreBusy, load, lock
+from simbench.core.sweep import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -279,7 +279,7 @@ def test_workers_never_outlive_the_parent_and_the_run_resumes(tmp_path, signal_r
 def test_a_process_guarded_by_die_with_parent_dies_when_its_parent_is_killed(use_prctl):
     script = (
         "import os, sys, time\n"
-        "from simbench.runner import die_with_parent\n"
+        "from simbench.core.runner import die_with_parent\n"
         "main = os.getpid()\n"
         "child = os.fork()\n"
         "if child == 0:\n"
@@ -305,7 +305,7 @@ def test_a_process_guarded_by_die_with_parent_dies_when_its_parent_is_killed(use
 def test_die_with_parent_exits_at_once_if_the_parent_is_already_gone():
     script = (
         "import subprocess, sys\n"
-        "from simbench.runner import die_with_parent\n"
+        "from simbench.core.runner import die_with_parent\n"
         "gone = subprocess.Popen([sys.executable, '-c', 'pass'])\n"
         "gone.wait()\n"
         "die_with_parent(gone.pid)\n"  # a parent that died before the guard was armed

@@ -15,12 +15,12 @@ import tomli_w
 
 from simbench.cli import main
 from simbench.commands.compare import compare
-from simbench.config import ConfigError
-from simbench.runner import run_scenario
-from simbench.scenario import parse_scenario
-from simbench.report.rl import compare_values
-from simbench.store import StoreMismatch, load, read_manifest
-from simbench.sweep import expand
+from simbench.core.config import ConfigError
+from simbench.core.runner import run_scenario
+from simbench.worlds import parse_scenario
+from simbench.worlds.rl.report import compare_values
+from simbench.core.store import StoreMismatch, load, read_manifest
+from simbench.core.sweep import expand
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,7 +171,7 @@ def test_html_report_renders_every_figure_and_table_in_headless_chromium(tmp_pat
 
 
 def test_thinning_keeps_first_and_last_rows_and_at_most_the_limit():
-    from simbench.store import thin_rows
+    from simbench.core.store import thin_rows
 
     df = pd.DataFrame({"step": range(10_001)})
     thin = thin_rows(df, 1000)

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from simbench.config import ConfigError
-from simbench.report import manifest_of, seeds_text, world_of
-from simbench.report.tables import format_table
-from simbench.stats import REAL, difference_support, mean_ci
+from simbench.core.config import ConfigError
+from simbench.core.outputs import manifest_of
+from simbench.core.report import seeds_text
+from simbench.core.report.tables import format_table
+from simbench.core.stats import REAL, difference_support, mean_ci
+from simbench.worlds import of_manifest
 
 
 def add_parser(sub):
@@ -46,7 +48,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, support: tuple[float, float] = REA
 def run(args) -> int:
     dirs = [Path(args.dir_a), Path(args.dir_b)]
     manifests = [manifest_of(d) for d in dirs]
-    module, _ = (world_of(d, m) for d, m in zip(dirs, manifests))
+    world, _ = (of_manifest(d, m) for d, m in zip(dirs, manifests))
     worlds = [m["world"] for m in manifests]
     if worlds[0] != worlds[1]:
         raise ConfigError("dir_b", str(dirs[1]), f"an output of the same kind as {dirs[0]} ({worlds[0]}); it holds {worlds[1]} results",
@@ -55,7 +57,7 @@ def run(args) -> int:
     if None not in hashes and hashes[0] != hashes[1]:
         print(f"simbench: note: {dirs[0]} and {dirs[1]} come from different scenarios "
               f"({hashes[0][:12]} vs {hashes[1][:12]}); seeds are paired by index only", file=sys.stderr)
-    (va, label, support), (vb, _, _) = (module.compare_values(d, m, args.metric) for d, m in zip(dirs, manifests))
+    (va, label, support), (vb, _, _) = (world.compare_values(d, m, args.metric) for d, m in zip(dirs, manifests))
     table = compare(va, vb, support)
     name = label.replace(" ", "_")
     table = table.rename(columns={"value_a": f"{name}_a", "value_b": f"{name}_b"})

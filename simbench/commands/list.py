@@ -1,16 +1,17 @@
-"""``simbench list``: the registered roles and the bundled scenarios."""
+"""``simbench list``: the registered roles of every world and the bundled scenarios."""
 from __future__ import annotations
 
 import simbench.registry as reg
-from simbench.paths import bundled_scenarios
+from simbench.core.paths import bundled_scenarios
 
 
 def add_parser(sub):
-    return sub.add_parser("list", help="list allocators, selectors, downsamplers, advantage estimators and bundled scenarios")
+    return sub.add_parser("list", help="list allocators, selectors, downsamplers, advantage estimators, data collectors and bundled scenarios")
 
 
 def run(args) -> int:
-    titles = {"allocator": "Sample allocators", "selector": "Prompt selectors", "downsampler": "Downsamplers", "advantage": "Advantage estimators"}
+    titles = {"allocator": "Sample allocators", "selector": "Prompt selectors", "downsampler": "Downsamplers", "advantage": "Advantage estimators",
+              "collector": "Data collectors (equitable world)"}
     for role, title in titles.items():
         print(f"{title}:")
         for name, cls in reg.registry(role).items():

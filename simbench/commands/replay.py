@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import shlex
 import sys
-import time
 import tomllib
 from pathlib import Path
 
 from simbench import registry
-from simbench.config import ConfigError
-from simbench.logs import FORMATS, bundled, read_log
-from simbench.logs.replay_run import replay_scenario, run_replay, shortfall_notes, summarise_replay, write_replay_report
-from simbench.paths import output_dir
-from simbench.scenario import BudgetSpec, StrategySpec, load_scenario
+from simbench.core.config import ConfigError
+from simbench.core.outputs import report_dir
+from simbench.core.store import read_manifest, write_manifest
+from simbench.core.study import run_study
+from simbench.core.sweep import Cell
+from simbench.worlds.replay import FORMATS, bundled, read_log
+from simbench.worlds.replay.replay_run import replay_scenario, shortfall_notes
+from simbench.worlds.replay.world import ReplayRun, log_digest
+from simbench.core.paths import output_dir
+from simbench.worlds.rl.scenario import BudgetSpec, StrategySpec
+from simbench.worlds import load_scenario
 
 
 def add_log_arguments(p) -> None:
@@ -98,7 +103,6 @@ def check_options(args) -> None:
 
 
 def run(args) -> int:
-    t0 = time.perf_counter()
     check_options(args)
     if args.scenario:
         sc = load_scenario(args.scenario)
@@ -120,22 +124,26 @@ def run(args) -> int:
         scenario, index = replay_scenario(table, strategies, args.batch, args.seeds, args.seed, budget, name)
         print(f"simbench: replaying {scenario.engine.batch_prompts} prompts per step"
               + ("" if args.batch else " (the median per log step; change with --batch)"))
-        df = run_replay(scenario, index)
+        run = ReplayRun(scenario, index, report.summary(), log_digest(table))
+        command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
+        # like any world's units: stored, resumed; a different replay in the same --out replaces it (replay has no --force)
+        df, summary = run_study([Cell("base", {}, run)], out, run.canonical_hash(), args.log, force=True, progress=False,
+                                command=command)
     except ConfigError as err:  # a key of the replay's scenario: it came from an option or from --scenario
-        if err.source != "<memory>":
+        if err.source not in ("<memory>", args.log):
             raise
         if args.scenario and err.where.startswith("budget."):
             raise err.in_file(args.scenario) from None
         option = OPTION_OF.get(err.where)
         raise (ConfigError(option, err.value, err.allowed) if option else err) from None
-    notes = shortfall_notes(summarise_replay(df), index)
-    command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
-    _, summary = write_replay_report(df, out, name, report.summary(), command, notes)
+    notes = shortfall_notes(summary, index)
+    if notes:  # why an allocator trained nothing: kept in the manifest, so that `simbench report` repeats them
+        write_manifest(out, {**read_manifest(out), "notes": notes})
+        report_dir(out)
     for _, r in summary.iterrows():
         eff = f"{r['effective_ratio']:.3f}" if r["trained_samples"] else "undefined (nothing trained, see below)"
         print(f"  {r['allocator']}: {r['samples']:.0f} samples, mixed groups {r['mixed_share']:.3f}, "
               f"effective ratio {eff}, requests truncated {r['truncated_share']:.3f}")
     for note in notes:
         print(f"simbench: note: {note}")
-    print(f"simbench: replayed {len(df)} rows in {time.perf_counter() - t0:.1f} s -> {out}/")
     return 0

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simbench.config import ConfigError
-from simbench.report import report_dir
+from simbench.core.config import ConfigError
+from simbench.core.outputs import report_dir
 
 
 def add_parser(sub):

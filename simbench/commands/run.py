@@ -4,11 +4,12 @@ from __future__ import annotations
 import shlex
 import sys
 
-from simbench.config import ConfigError
-from simbench.paths import default_out_dir, output_dir
-from simbench.scenario import load_scenario, require_results
-from simbench.study import run_study
-from simbench.sweep import Cell
+from simbench.core.config import ConfigError
+from simbench.core.paths import default_out_dir, output_dir
+from simbench.core.scenario import require_results
+from simbench.core.study import run_study
+from simbench.core.sweep import Cell
+from simbench.worlds import load_scenario
 
 
 def add_parser(sub):

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from simbench.commands.run import add_common, check_options, command_line
-from simbench.paths import default_out_dir, output_dir
-from simbench.study import run_study
-from simbench.sweep import load_sweep
+from simbench.core.paths import default_out_dir, output_dir
+from simbench.core.study import run_study
+from simbench.core.sweep import load_sweep
 
 
 def add_parser(sub):

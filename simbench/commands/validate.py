@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from simbench.commands.replay import add_log_arguments, load_log
-from simbench.config import ConfigError
-from simbench.logs import LogError, appearance_counts
-from simbench.logs.simulate import LogAlgorithm
-from simbench.logs.validation import validate
-from simbench.paths import output_dir
+from simbench.core.config import ConfigError
+from simbench.core.outputs import report_dir
+from simbench.worlds.replay import LogError, appearance_counts
+from simbench.worlds.replay.simulate import LogAlgorithm
+from simbench.worlds.replay.validation import validate
+from simbench.core.paths import output_dir
 
 
 def add_parser(sub):
@@ -52,6 +53,7 @@ def run(args) -> int:
     command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["validate"] else ""
     res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=tuple(range(100, 100 + args.seeds)),
                    maxfev=args.maxfev, command=command, dims=dims)
+    report_dir(out)
     e = res["forecast_errors_end"]
     m = res["forecast_errors_max"]
     print(f"  forecast of appearances {calib + 1}-{T} from 1-{calib}: |error| at the end: mean pass {e['mean_pass']:.4f}, "

@@ -7,8 +7,8 @@ import tomllib
 import numpy as np
 import tomli_w
 
-from simbench.config import build, to_dict
-from simbench.roles import Role
+from simbench.core.config import build, to_dict
+from simbench.core.roles import Role
 
 ENGINE_BUDGETS = ({"unit": "samples", "per_step": 200.0}, {"unit": "tokens", "per_step": 150_000.0})
 
@@ -35,8 +35,8 @@ def run_engine(strategy: dict, steps: int = 4, batch: int = 16, extra: dict | No
 
     The engine itself checks shape, integers and budget of every allocation and the shape of every keep mask.
     """
-    from simbench.engine import run_cell
-    from simbench.scenario import parse_scenario
+    from simbench.worlds.rl.engine import run_cell
+    from simbench.worlds import parse_scenario
 
     runs = []
     for budget in ENGINE_BUDGETS:

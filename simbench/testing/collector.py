@@ -13,11 +13,11 @@ import pickle
 
 import numpy as np
 
-from simbench.equitable.collectors.base import CollectState, Collector
-from simbench.equitable.curves import Curve
-from simbench.equitable.objectives import value
-from simbench.equitable.spec import ObjectiveSpec
-from simbench.roles import RunInfo
+from simbench.worlds.equitable.collectors.base import CollectState, Collector
+from simbench.worlds.equitable.curves import Curve
+from simbench.worlds.equitable.objectives import value
+from simbench.worlds.equitable.spec import ObjectiveSpec
+from simbench.core.roles import RunInfo
 from simbench.testing._common import RoleContract, same_arrays, spec_of
 from simbench.testing._property import SEED, property_test
 
@@ -168,8 +168,8 @@ class CollectorContract(RoleContract):
 
     def test_runs_in_the_world(self):
         """A short collection in the genomic world (whose engine checks every plan)."""
-        from simbench.equitable.engine import run_collection
-        from simbench.scenario import parse_scenario
+        from simbench.worlds.equitable.engine import run_collection
+        from simbench.worlds import parse_scenario
 
         data = {"world": "equitable", "name": "contract", "seeds": 1,
                 "groups": [{"name": "A", "share": 0.7}, {"name": "B", "share": 0.3, "cost": 2.0}],

@@ -1,6 +1,6 @@
 """The log-format contract: what every replay log reader must keep.
 
-A subclass names its ``format`` (one of ``simbench.logs.readers.FORMATS``) and writes records in it; the
+A subclass names its ``format`` (one of ``simbench.worlds.replay.readers.FORMATS``) and writes records in it; the
 contract reads them back with ``read_log`` and checks the canonical table (columns, dtypes, dense
 prompt ids, sample indices), that it holds exactly the records written, that reading is deterministic
 and leaves the files alone, that the record order in the files does not change the groups, that an
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simbench.logs.readers import FORMATS, read_log
-from simbench.logs.table import COLUMNS, LogError, group_counts
+from simbench.worlds.replay.readers import FORMATS, read_log
+from simbench.worlds.replay.table import COLUMNS, LogError, group_counts
 from simbench.testing._property import SEED, property_test
 
 DTYPES = {"step": "int64", "prompt_id": "int64", "sample": "int64", "reward": "float64", "passed": "int8", "tokens": "int64"}
@@ -114,8 +114,8 @@ class LogFormatContract:
 
     def test_replays(self, tmp_path):
         """A short replay of the uniform allocator on what was read."""
-        from simbench.logs.replay_run import replay_scenario, run_replay
-        from simbench.scenario import StrategySpec
+        from simbench.worlds.replay.replay_run import replay_scenario, run_replay
+        from simbench.worlds.rl.scenario import StrategySpec
 
         table = self.read(make_records(4, 3, 6, 4), tmp_path)
         df = run_replay(*replay_scenario(table, [StrategySpec(allocator={"kind": "uniform", "n": 4})], seeds=1))

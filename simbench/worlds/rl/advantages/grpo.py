@@ -1,0 +1,46 @@
+"""GRPO's group-normalised advantage with verl's conventions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simbench.worlds.rl import kernels
+from simbench.registry import register
+from simbench.worlds.rl.roles import AdvantageEstimator, StepView
+
+
+@dataclass(frozen=True)
+class GRPOParams:
+    """``norm_adv_by_std``: divide by the group std (verl's ``norm_adv_by_std_in_grpo``).
+
+    ``global_stats``: take mean and std over *all* samples drawn for the prompt
+    this step, not only the kept ones (Reinforce-Ada's estimator).
+    """
+
+    norm_adv_by_std: bool = True
+    epsilon: float = 1e-6
+    global_stats: bool = False
+
+
+def group_advantage(view: StepView, keep: np.ndarray, norm_by_std: bool, eps: float, global_stats: bool) -> np.ndarray:
+    """(r - mean) / (std + eps) per slot; a group of one gets mean 0, std 1 (verl)."""
+    stats_mask = np.ones(len(keep), bool) if global_stats else keep
+    count, pos = kernels.group_counts(view.sample_slot, view.sample_reward, stats_mask, view.n_slots)
+    mean, std = kernels.group_mean_std(count, pos)
+    if global_stats:
+        # Reinforce-Ada: sigma = max(std, eps) before adding eps again
+        std = np.maximum(std, eps)
+    return kernels.normalised_advantage(view.sample_slot, view.sample_reward, keep, mean, std, norm_by_std, eps)
+
+
+@register
+class GRPO(AdvantageEstimator):
+    """GRPO: (r - group mean) / (unbiased group std + 1e-6), verl's conventions."""
+
+    name = "grpo"
+    Params = GRPOParams
+
+    def advantages(self, view: StepView, keep: np.ndarray) -> np.ndarray:
+        p = self.params
+        return group_advantage(view, keep, p.norm_adv_by_std, p.epsilon, p.global_stats)

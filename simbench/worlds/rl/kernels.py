@@ -1,0 +1,216 @@
+"""Numba kernels: the inner loops over prompts and samples.
+
+Kernels are pure functions over arrays and a numpy ``Generator``; they know
+nothing of scenarios or classes, and each is called once per wave (or step)
+over all prompts, never once per prompt from Python.  ``tests/naive.py`` holds
+slow, obviously correct references for each.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simbench.core._numba import jit
+
+
+@jit
+def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
+    """Draw the responses of one wave.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n : (S,) int64 responses wanted per slot.
+    p : (S,) float64 current pass rate per slot.
+    mean_len : (S,) float64 mean length of a correct response per slot.
+    wrong_factor, sigma : float, length multiplier of wrong answers and log-sd.
+    max_len : int, truncation of a response's length.
+    token_cap : float, stop before the sample that would exceed this many tokens.
+
+    Returns
+    -------
+    slot : (T,) int64, reward : (T,) int8, length : (T,) int32,
+    drawn : (S,) int64 responses actually drawn per slot.
+
+    Slots are visited in order, samples of a slot consecutively: per sample one
+    uniform for the reward and one normal for the length.
+    """
+    total = 0
+    for i in range(n.shape[0]):
+        total += n[i]
+    slot = np.empty(total, np.int64)
+    reward = np.empty(total, np.int8)
+    length = np.empty(total, np.int32)
+    drawn = np.zeros(n.shape[0], np.int64)
+    half_var = 0.5 * sigma * sigma
+    tokens = 0.0
+    t = 0
+    for i in range(n.shape[0]):
+        pi = p[i]
+        m_right = mean_len[i]
+        m_wrong = mean_len[i] * wrong_factor
+        for _ in range(n[i]):
+            r = 1 if rng.random() < pi else 0
+            m = m_right if r == 1 else m_wrong
+            ln = int(round(m * math.exp(sigma * rng.standard_normal() - half_var)))
+            if ln < 1:
+                ln = 1
+            elif ln > max_len:
+                ln = max_len
+            if tokens + ln > token_cap:
+                return slot[:t], reward[:t], length[:t], drawn
+            tokens += ln
+            slot[t] = i
+            reward[t] = r
+            length[t] = ln
+            drawn[i] += 1
+            t += 1
+    return slot, reward, length, drawn
+
+
+@jit
+def group_counts(slot, reward, mask, n_slots):
+    """Per-slot number of samples and of correct samples among ``mask``."""
+    count = np.zeros(n_slots, np.int64)
+    pos = np.zeros(n_slots, np.int64)
+    for t in range(slot.shape[0]):
+        if mask[t]:
+            count[slot[t]] += 1
+            pos[slot[t]] += reward[t]
+    return count, pos
+
+
+@jit
+def slot_totals(slot, values, n_slots):
+    """Per-slot sum of ``values`` (as float64): np.bincount(slot, weights=values) without its conversions."""
+    out = np.zeros(n_slots)
+    for t in range(slot.shape[0]):
+        out[slot[t]] += values[t]
+    return out
+
+
+@jit
+def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
+    """Add one step's per-slot counts into the per-prompt history arrays, in place.
+
+    Slots with ``drawn == 0`` are skipped.  A prompt in two slots gets both
+    slots' counts; its ``last_*`` entries are this step's totals.
+    """
+    for s in range(prompts.shape[0]):
+        if drawn[s] > 0:
+            k = prompts[s]
+            h_last_n[k] = 0
+            h_last_pos[k] = 0
+    for s in range(prompts.shape[0]):
+        if drawn[s] > 0:
+            k = prompts[s]
+            h_n[k] += drawn[s]
+            h_pos[k] += pos[s]
+            h_tokens[k] += tokens[s]
+            h_last_n[k] += drawn[s]
+            h_last_pos[k] += pos[s]
+            h_last_step[k] = step
+
+
+@jit
+def group_mean_std(count, total):
+    """Mean and unbiased std of a group of ``count`` rewards summing to ``total``.
+
+    Rewards are 0/1 here, so the sums are sufficient.  verl's conventions: a
+    group of one (or none) gets mean 0 and std 1.
+    """
+    S = count.shape[0]
+    mean = np.zeros(S)
+    std = np.ones(S)
+    for i in range(S):
+        c = count[i]
+        if c >= 2:
+            mu = total[i] / c
+            mean[i] = mu
+            # sum (r - mu)^2 = c mu (1 - mu) for 0/1 rewards
+            std[i] = math.sqrt(max(c * mu * (1.0 - mu), 0.0) / (c - 1))
+    return mean, std
+
+
+@jit
+def normalised_advantage(slot, reward, mask, mean, std, by_std, eps):
+    """A = (r - mean[slot]) / (std[slot] + eps) (or r - mean) where ``mask``, else 0."""
+    adv = np.zeros(slot.shape[0])
+    for t in range(slot.shape[0]):
+        if mask[t]:
+            a = reward[t] - mean[slot[t]]
+            if by_std:
+                a /= std[slot[t]] + eps
+            adv[t] = a
+    return adv
+
+
+@jit
+def policy_update(rng, slot, reward, length, adv, prompts, p, x, noise, ref_len, lr_shared, lr_prompt, scale, phi, u):
+    """Apply one SGD step of the logistic policy in place; return the update's norm.
+
+    The score of sample j of slot i is (r_ij - p_i) [x_i ; e_i] + xi_ij with
+    xi_ij ~ N(0, noise_i^2 * len_ij / ref_len I).  The update is
+    ``scale * sum_j A_j score_j`` (times ``lr_shared`` on phi, ``lr_prompt`` on u).
+    Because the xi_ij are independent Gaussians, sum_j A_j xi_ij of one slot is
+    one Gaussian with variance noise_i^2 sum_j A_j^2 len_j / ref_len: one draw
+    per slot and coordinate, so the cost is O(samples + slots * d).
+    """
+    S = prompts.shape[0]
+    d = x.shape[1]
+    signal = np.zeros(S)
+    var = np.zeros(S)
+    for t in range(slot.shape[0]):
+        a = adv[t]
+        if a != 0.0:
+            i = slot[t]
+            signal[i] += a * (reward[t] - p[i])
+            var[i] += a * a * length[t]
+    dphi = np.zeros(d)
+    du = np.zeros(S)
+    for i in range(S):
+        if var[i] == 0.0:
+            continue
+        k = prompts[i]
+        sd = noise[k] * math.sqrt(var[i] / ref_len)
+        for c in range(d):
+            dphi[c] += signal[i] * x[k, c] + sd * rng.standard_normal()
+        du[i] = signal[i] + sd * rng.standard_normal()
+    sq = 0.0
+    for c in range(d):
+        step = lr_shared * scale * dphi[c]
+        phi[c] += step
+        sq += step * step
+    for i in range(S):
+        step = lr_prompt * scale * du[i]
+        u[prompts[i]] += step
+        sq += step * step
+    return math.sqrt(sq)
+
+
+@jit
+def grad_norms(rng, slot, reward, length, prompts, p, x, noise, ref_len, extra_dims):
+    """Per-sample norm of the score (r - p)[x; 1] + xi, xi over d + 1 + extra_dims coordinates.
+
+    O(samples * d): only for allocators that measure gradient norms (GVM's stage 1).
+    """
+    T = slot.shape[0]
+    d = x.shape[1]
+    out = np.empty(T)
+    for t in range(T):
+        i = slot[t]
+        k = prompts[i]
+        sd = noise[k] * math.sqrt(length[t] / ref_len)
+        e = reward[t] - p[i]
+        sq = 0.0
+        for c in range(d):
+            v = e * x[k, c] + sd * rng.standard_normal()
+            sq += v * v
+        v = e + sd * rng.standard_normal()
+        sq += v * v
+        if extra_dims > 0:
+            # the extra coordinates hold pure noise: their squared norm is sd^2 chi2(extra_dims)
+            sq += sd * sd * 2.0 * rng.standard_gamma(0.5 * extra_dims)
+        out[t] = math.sqrt(sq)
+    return out

@@ -1,0 +1,198 @@
+"""Results tables: the per-step Parquet file and the per-strategy summary of the RL world.
+
+The summary's statistics (see ``simbench.core.stats`` and docs/sweeps_reports.md):
+
+- final test pass rate: mean over seeds, 95% Student-t interval on the logit scale;
+- tokens to target: the Kaplan-Meier median over seeds, runs that never reach the
+  target being censored at their final token count ("reached k of n" beside it),
+  with a 95% percentile bootstrap interval;
+- speedup vs the baseline: the ratio of the two Kaplan-Meier medians (baseline /
+  allocator), with a 95% paired bootstrap interval (seeds resampled jointly, since
+  strategies share each seed's population and batch order);
+- test pass at equal token budget, and its gain over the baseline: a mean, and the
+  mean of per-seed differences, each with a 95% t-interval on the logit scale.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simbench.core import stats
+
+# Columns every simulated RL results table carries, in this order.
+CORE_COLUMNS = [
+    "allocator", "seed", "step", "samples", "tokens", "cum_samples", "cum_tokens", "prompts", "trained_prompts",
+    "trained_samples", "waves", "groups_all_pass", "groups_all_fail", "groups_mixed", "effective_ratio",
+    "train_pass", "test_pass",
+]
+RATES = ("train_pass", "test_pass", "effective_ratio")  # columns in [0, 1] (with test_pass_at_<k>)
+GAIN_SHARE = 0.9  # the default target: this share of the smallest gain of any baseline seed
+
+
+def support_of(column: str) -> tuple[float, float]:
+    """The range of a results column: [0, 1] for pass rates and the effective ratio, else unbounded."""
+    return stats.UNIT if column in RATES or column.startswith("test_pass_at_") else stats.REAL
+
+
+def runs_of(df: pd.DataFrame) -> dict[tuple[str, int], pd.DataFrame]:
+    """Each (allocator, seed) run's rows in step order, allocators in order of appearance."""
+    return {key: g.sort_values("step") for key, g in df.groupby(["allocator", "seed"], sort=False)}
+
+
+def tokens_to_target(run: pd.DataFrame, target: float, x: str = "cum_tokens") -> float:
+    """First ``x`` (linearly interpolated between steps) at which test_pass reaches ``target``; nan if never."""
+    y = run["test_pass"].to_numpy()
+    xs = run[x].to_numpy(float)
+    hit = np.flatnonzero(y >= target)
+    if len(hit) == 0:
+        return np.nan
+    i = hit[0]
+    if i == 0:
+        return float(xs[0])
+    frac = (target - y[i - 1]) / (y[i] - y[i - 1])
+    return float(xs[i - 1] + frac * (xs[i] - xs[i - 1]))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a run must reach: a test pass ``level``, or a ``gain`` over the run's own initial test pass."""
+
+    value: float
+    kind: str  # "level" or "gain"
+    rule: str  # how it was chosen, for the report
+    default: bool = False
+
+    def level_of(self, run: pd.DataFrame) -> float:
+        return self.value if self.kind == "level" else float(run["test_pass"].iloc[0]) + self.value
+
+    def short(self) -> str:
+        if not math.isfinite(self.value):
+            return "none"
+        if self.kind == "level":
+            return f"test pass rate {self.value:.4f}"
+        return f"a gain of {self.value:.4f} over each seed's initial test pass rate"
+
+    def describe(self) -> str:
+        """The target and the rule that chose it, for the report."""
+        return f"{self.short()} ({self.rule})" if math.isfinite(self.value) else f"no target: {self.rule}"
+
+
+def check_baseline(df: pd.DataFrame, baseline: str) -> None:
+    """Refuse a baseline that is not one of the allocators of ``df``."""
+    if baseline not in set(df["allocator"]):
+        raise ValueError(f"the baseline {baseline!r} is not one of the allocators: {', '.join(dict.fromkeys(df['allocator']))}")
+
+
+def default_target(df: pd.DataFrame, baseline: str) -> Target:
+    """90% of the smallest gain any baseline seed makes (its peak test pass minus its initial one).
+
+    Every baseline seed reaches it and no run starts at it, so the baseline's
+    tokens-to-target are all observed; gains, not levels, because seeds differ
+    in their initial population more than learning moves them.
+    """
+    check_baseline(df, baseline)
+    gains = [float(r["test_pass"].max() - r["test_pass"].iloc[0]) for (a, _), r in runs_of(df).items() if a == baseline]
+    smallest = min(gains)
+    if smallest <= 0:
+        return Target(math.nan, "gain", f"a {baseline} seed never rises above its initial test pass rate; "
+                                        "set [report] target_test_pass or --target")
+    return Target(GAIN_SHARE * smallest, "gain", f"{default_rule(baseline)}; the smallest gain: {smallest:.4f}", default=True)
+
+
+def default_rule(baseline: str) -> str:
+    """The default target rule in words."""
+    return (f"the default rule: {GAIN_SHARE:.0%} of the smallest gain (peak minus initial test pass rate) of any {baseline} "
+            f"seed, so every {baseline} seed reaches it")
+
+
+def level_target(level: float, where: str) -> Target:
+    return Target(float(level), "level", f"set by {where}")
+
+
+def time_to_target(runs: dict, target: Target) -> dict[tuple[str, int], tuple[float, bool]]:
+    """(tokens, reached) per run: tokens to the target, or the run's final tokens if censored."""
+    out = {}
+    for key, r in runs.items():
+        t = tokens_to_target(r, target.level_of(r)) if math.isfinite(target.value) else math.nan
+        out[key] = (t, True) if math.isfinite(t) else (float(r["cum_tokens"].iloc[-1]), False)
+    return out
+
+
+def _times(ttt: dict, keys: list) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([ttt[k][0] for k in keys], float), np.array([ttt[k][1] for k in keys], bool)
+
+
+def _median_and_ci(t: np.ndarray, e: np.ndarray) -> tuple[float, float, float]:
+    point = float(stats.km_median(t, e)[0])
+    if len(t) < 2:
+        return point, math.nan, math.nan
+    idx = stats.resamples(len(t))
+    return (point, *stats.percentile_interval(stats.km_median(t[idx], e[idx])))
+
+
+def _speedup(tb, eb, ta, ea) -> tuple[float, float, float]:
+    """Ratio of KM medians baseline / allocator over paired seeds, paired bootstrap interval."""
+    if len(ta) == 0:
+        return math.nan, math.nan, math.nan
+    point = stats.ratio(stats.km_median(tb, eb), stats.km_median(ta, ea))[0]
+    if len(ta) < 2 or not 0 < point < math.inf:
+        return (float(point) if 0 < point < math.inf else math.nan), math.nan, math.nan
+    idx = stats.resamples(len(ta))
+    reps = stats.ratio(stats.km_median(tb[idx], eb[idx]), stats.km_median(ta[idx], ea[idx]))
+    return (float(point), *stats.percentile_interval(reps))
+
+
+def summarise(df: pd.DataFrame, baseline: str = "uniform", target: Target | None = None) -> pd.DataFrame:
+    """One row per allocator: final test pass, tokens to target and speedup vs ``baseline``, with 95% intervals."""
+    target = target or default_target(df, baseline)
+    check_baseline(df, baseline)
+    runs = runs_of(df)
+    ttt = time_to_target(runs, target)
+    rows = []
+    for alloc in dict.fromkeys(a for a, _ in runs):
+        seeds = [s for a, s in runs if a == alloc]
+        final = np.array([runs[alloc, s]["test_pass"].iloc[-1] for s in seeds])
+        tokens = np.array([runs[alloc, s]["cum_tokens"].iloc[-1] for s in seeds], float)
+        t, e = _times(ttt, [(alloc, s) for s in seeds])
+        paired = [s for s in seeds if (baseline, s) in ttt]
+        m, lo, hi = stats.mean_ci(final, stats.UNIT)
+        med, mlo, mhi = _median_and_ci(t, e)
+        sp, slo, shi = _speedup(*_times(ttt, [(baseline, s) for s in paired]), *_times(ttt, [(alloc, s) for s in paired]))
+        rows.append({
+            "allocator": alloc, "seeds": len(seeds),
+            "final_test_pass": m, "final_test_pass_ci_low": lo, "final_test_pass_ci_high": hi,
+            "final_cum_tokens": float(tokens.mean()),
+            "target": target.value, "target_kind": target.kind,
+            "seeds_reaching_target": int(e.sum()),
+            "tokens_to_target_median": med, "tokens_to_target_median_ci_low": mlo, "tokens_to_target_median_ci_high": mhi,
+            "paired_seeds": len(paired),
+            f"speedup_vs_{baseline}": sp, f"speedup_vs_{baseline}_ci_low": slo, f"speedup_vs_{baseline}_ci_high": shi,
+        })
+    return pd.DataFrame(rows)
+
+
+def at_equal_budget(df: pd.DataFrame, baseline: str = "uniform") -> pd.DataFrame:
+    """Test pass rate at the largest token budget every run reached, and the paired gain vs ``baseline``.
+
+    Test pass: mean over seeds with a 95% t-interval on the logit scale; gain: mean
+    of per-seed differences with a 95% paired t-interval on the logit scale of [-1, 1].
+    """
+    check_baseline(df, baseline)
+    runs = runs_of(df)
+    budget = min(float(r["cum_tokens"].iloc[-1]) for r in runs.values())
+    at = {key: float(np.interp(budget, r["cum_tokens"].to_numpy(float), r["test_pass"].to_numpy(float))) for key, r in runs.items()}
+    rows = []
+    for alloc in dict.fromkeys(a for a, _ in runs):
+        seeds = [s for a, s in runs if a == alloc]
+        m, lo, hi = stats.mean_ci([at[alloc, s] for s in seeds], stats.UNIT)
+        diffs = [at[alloc, s] - at[baseline, s] for s in seeds if (baseline, s) in at]
+        d, dlo, dhi = stats.mean_ci(diffs, stats.difference_support(stats.UNIT))
+        rows.append({
+            "allocator": alloc, "seeds": len(seeds), "token_budget": budget,
+            "test_pass_at_budget": m, "test_pass_at_budget_ci_low": lo, "test_pass_at_budget_ci_high": hi,
+            "paired_seeds": len(diffs), f"gain_vs_{baseline}": d, f"gain_vs_{baseline}_ci_low": dlo, f"gain_vs_{baseline}_ci_high": dhi,
+        })
+    return pd.DataFrame(rows)
