@@ -1,6 +1,6 @@
 """Simulated training with a log's own algorithm, recorded the way the log was recorded.
 
-``simulate_histograms`` runs the simulator's engine (``Cell``) on a population
+``simulate_counts`` runs the simulator's engine (``Cell``) on a population
 drawn from a fitted initial law, with uniform GRPO (n responses per prompt,
 ``batch`` prompts per step, epoch shuffling), and records, for every prompt, the
 number of correct samples at each of its appearances: exactly what a
@@ -10,7 +10,6 @@ their random numbers (common random numbers make the calibration objective smoot
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -160,6 +159,3 @@ def curves(H: np.ndarray) -> dict[str, np.ndarray]:
     n = H.shape[1] - 1
     return {"mean_pass": H @ (np.arange(n + 1) / n), "all_correct": H[:, n], "all_wrong": H[:, 0]}
 
-
-def with_params(params: LearnerParams, **changes) -> LearnerParams:
-    return dataclasses.replace(params, **changes)

@@ -124,7 +124,7 @@ class GVM(SampleAllocator):
         return p, G
 
     def budget(self, view: StepView) -> int:
-        """N = budget_per_prompt x M, less what stage 1 spent when the step budget binds."""
+        """N = budget_per_prompt x M, as RLHFlow/GVM sets it (stage 1's samples are not subtracted)."""
         return int(round(self.params.budget_per_prompt * view.n_slots))
 
     def stage2(self, view: StepView, p: np.ndarray, G: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Knapsack allocation: maximise sum_i u_i(n_i) s.t. sum_i c_i n_i <= B, n_i in {0} U [n_min, n_max].
 
-ALGORITHMS.md 6b and 7: a per-prompt utility (mixed-group probability,
+Knapsack-RL's formulation (arXiv 2509.25849) generalised: a per-prompt utility (mixed-group probability,
 Knapsack-RL's value, coverage, GVM's variance objective), a Beta posterior of
 each prompt's pass rate from what earlier steps drew (never the latent truth;
 ``knapsack_oracle`` is the exception), and one of three solvers.  The whole

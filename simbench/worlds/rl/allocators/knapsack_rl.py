@@ -1,6 +1,6 @@
 """Knapsack-RL (arXiv 2509.25849), as liziniu/KnapsackRL's code behaves.
 
-Per step, for the batch's prompts (ALGORITHMS.md 6a):
+Per step, for the batch's prompts (liziniu/KnapsackRL, ``exploration_utils.py``):
 
 * p_hat: the mean of the prompt's latest batch of outcomes; if that batch
   had fewer than ``reward_buffer_length`` (16) outcomes, the mean of its most
