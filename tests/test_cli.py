@@ -87,3 +87,14 @@ def test_bundled_scenarios_load():
         else:
             sc = load_scenario(p)
             assert sc.strategies and sc.name
+
+
+def test_command_line_is_recorded_only_for_its_command(monkeypatch):
+    """The manifest's ``command``: the invoking command shell-quoted, empty when argv runs another."""
+    from simbench.core.store import command_line
+
+    monkeypatch.setattr("sys.argv", ["simbench", "run", "my scenario.toml", "--out", "/tmp/x"])
+    assert command_line("run") == "simbench run 'my scenario.toml' --out /tmp/x"
+    assert command_line("sweep") == ""
+    monkeypatch.setattr("sys.argv", ["pytest"])
+    assert command_line("run") == ""

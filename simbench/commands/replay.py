@@ -1,15 +1,13 @@
 """``simbench replay LOG --format verl|trl|history|table``: allocators against a real log's outcomes."""
 from __future__ import annotations
 
-import shlex
-import sys
 import tomllib
 from pathlib import Path
 
 from simbench import registry
 from simbench.core.config import ConfigError
 from simbench.core.outputs import report_dir
-from simbench.core.store import read_manifest, write_manifest
+from simbench.core.store import command_line, read_manifest, write_manifest
 from simbench.core.study import run_study
 from simbench.core.sweep import Cell
 from simbench.worlds.replay import FORMATS, bundled, read_log
@@ -125,7 +123,7 @@ def run(args) -> int:
         print(f"simbench: replaying {scenario.engine.batch_prompts} prompts per step"
               + ("" if args.batch else " (the median per log step; change with --batch)"))
         run = ReplayRun(scenario, index, report.summary(), log_digest(table))
-        command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
+        command = command_line("replay")
         # like any world's units: stored, resumed; a different replay in the same --out replaces it (replay has no --force)
         df, summary = run_study([Cell("base", {}, run)], out, run.canonical_hash(), args.log, force=True, progress=False,
                                 command=command)

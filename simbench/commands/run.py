@@ -1,10 +1,9 @@
 """``simbench run SCENARIO.toml``: every strategy x seed into a resumable store, then results, summary and report."""
 from __future__ import annotations
 
-import shlex
-import sys
 
 from simbench.core.config import ConfigError
+from simbench.core.store import command_line
 from simbench.core.paths import default_out_dir, output_dir
 from simbench.core.scenario import require_results
 from simbench.core.study import run_study
@@ -31,10 +30,6 @@ def add_common(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def command_line() -> str:
-    return "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] in (["run"], ["sweep"]) else ""
-
-
 def check_options(args) -> None:
     """The options shared by ``run`` and ``sweep``, before any work."""
     if args.seeds is not None and args.seeds < 1:
@@ -53,5 +48,5 @@ def run(args) -> int:
     out = output_dir(args.out or default_out_dir(scenario.name))
     study_hash = scenario.canonical_hash() + (f"-seeds{args.seeds}" if args.seeds else "")
     run_study([Cell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
-              executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())
+              executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line("run"))
     return 0

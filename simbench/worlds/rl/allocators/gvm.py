@@ -17,6 +17,7 @@ import numpy as np
 
 from simbench.core.config import require
 from simbench.registry import register
+from simbench.worlds.rl.allocators._budget import fit_whole_groups
 from simbench.worlds.rl.roles import SampleAllocator, StepView
 
 
@@ -143,8 +144,6 @@ class GVM(SampleAllocator):
         zeros = np.zeros(view.n_slots, np.int64)
         if view.wave == 0:
             want = np.full(view.n_slots, self.params.stage1, np.int64)
-            from simbench.worlds.rl.allocators.uniform import fit_whole_groups
-
             return fit_whole_groups(want, view.cost, view.budget_left)
         if view.wave > 1:
             return zeros

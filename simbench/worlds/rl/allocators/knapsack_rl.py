@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 
 from simbench.core._numba import jit
-from simbench.worlds.rl.allocators.uniform import fit_to_budget
+from simbench.worlds.rl.allocators._budget import fit_to_budget
 from simbench.core.config import require
 from simbench.worlds.rl.knapsack.dp import backtrack, mck_dp_kernel
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
