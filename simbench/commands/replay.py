@@ -9,7 +9,7 @@ from simbench.core.config import ConfigError
 from simbench.core.outputs import report_dir
 from simbench.core.store import command_line, read_manifest, write_manifest
 from simbench.core.study import run_study
-from simbench.core.sweep import Cell
+from simbench.core.sweep import SweepCell
 from simbench.worlds.replay import FORMATS, bundled, read_log
 from simbench.worlds.replay.replay_run import replay_scenario, shortfall_notes
 from simbench.worlds.replay.world import ReplayRun, log_digest
@@ -125,7 +125,7 @@ def run(args) -> int:
         run = ReplayRun(scenario, index, report.summary(), log_digest(table))
         command = command_line("replay")
         # like any world's units: stored, resumed; a different replay in the same --out replaces it (replay has no --force)
-        df, summary = run_study([Cell("base", {}, run)], out, run.canonical_hash(), args.log, force=True, progress=False,
+        df, summary = run_study([SweepCell("base", {}, run)], out, run.canonical_hash(), args.log, force=True, progress=False,
                                 command=command)
     except ConfigError as err:  # a key of the replay's scenario: it came from an option or from --scenario
         if err.source not in ("<memory>", args.log):

@@ -7,7 +7,7 @@ from simbench.core.store import command_line
 from simbench.core.paths import default_out_dir, output_dir
 from simbench.core.scenario import require_results
 from simbench.core.study import run_study
-from simbench.core.sweep import Cell
+from simbench.core.sweep import SweepCell
 from simbench.worlds import load_scenario
 
 
@@ -47,6 +47,6 @@ def run(args) -> int:
     scenario = load_scenario(args.scenario)
     out = output_dir(args.out or default_out_dir(scenario.name))
     study_hash = scenario.canonical_hash() + (f"-seeds{args.seeds}" if args.seeds else "")
-    run_study([Cell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
+    run_study([SweepCell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
               executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line("run"))
     return 0

@@ -32,7 +32,7 @@ class LogAlgorithm:
 
 
 @dataclass(frozen=True)
-class LearnerParams:
+class CalibrationParams:
     """The learner's parameters the calibration fits (see ``LearnerSpec`` and ``FeatureSpec``)."""
 
     lr_shared: float = 0.02
@@ -54,7 +54,7 @@ class _FixedSeedScenario(Scenario):
         return np.random.SeedSequence([0x5EED, self.seed, seed_index])
 
 
-def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1,
+def _world(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1,
            pass_at_k: tuple[int, ...] = (1,)):
     """Population, learner and engine of uniform GRPO run until every prompt has appeared ``appearances`` times."""
     steps = math.ceil(appearances * algo.prompts / algo.batch) + 1
@@ -68,13 +68,13 @@ def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appea
     return {"population": pop, "learner": learner, "engine": EngineSpec(steps=steps, batch_prompts=algo.batch)}
 
 
-def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int) -> Scenario:
+def build_scenario(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, seed: int) -> Scenario:
     """The scenario of uniform GRPO run long enough for every prompt to appear ``appearances`` times."""
     return _FixedSeedScenario(name="calibration", strategies=(StrategySpec(allocator={"kind": "uniform", "n": algo.n}),),
                               seed=seed, seeds=1, **_world(init, params, algo, appearances))
 
 
-def calibrated_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, name: str,
+def calibrated_scenario(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, name: str,
                         description: str, seeds: int = 4, test_prompts: int = 512) -> Scenario:
     """A scenario file's worth: the fitted population and learner, the log's batch and length, allocators to compare.
 
@@ -129,7 +129,7 @@ class RecordingCell(Cell):
         return self.K, self.N
 
 
-def simulate_counts(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int = 0,
+def simulate_counts(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, seed: int = 0,
                     first: tuple[np.ndarray, np.ndarray] | None = None):
     """(K, N) prompts x appearances of a simulated run (see the module docstring).
 
