@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from naive_knapsack import naive_knapsack_rl_plan, naive_p_hat
+
 from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 

@@ -145,8 +145,8 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     # the calibrated simulator as a scenario file: it loads, carries the fitted learner, and runs
     import dataclasses
 
-    from simbench.worlds.rl.engine import Cell
     from simbench.worlds import load_scenario
+    from simbench.worlds.rl.engine import Cell
 
     sc = load_scenario(out / "scenario.toml")
     fitted = res["params_all"]

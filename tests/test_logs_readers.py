@@ -21,7 +21,7 @@ def tiny_log(seed=0, steps=3, prompts=4, n=4):
     rows = []
     for s in range(1, steps + 1):
         for p in range(prompts):
-            for j in range(n):
+            for _ in range(n):
                 rows.append({"step": s, "prompt": f"prompt {p}: what is {p}+1?", "reward": float(rng.random() < 0.5),
                              "tokens": int(rng.integers(1, 50))})
     return pd.DataFrame(rows)

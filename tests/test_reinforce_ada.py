@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference_ada import exact_cost, reference_ada
-from simbench.worlds.rl.allocators.reinforce_ada import ReinforceAda, ReinforceAdaParams
-from simbench.worlds.rl.engine import run_cell
-from simbench.worlds.rl.roles import History, RunInfo, StepView
-from simbench.worlds import parse_scenario
+
 from simbench.testing import AllocatorContract
+from simbench.worlds import parse_scenario
+from simbench.worlds.rl.allocators.reinforce_ada import ReinforceAda, ReinforceAdaParams
+from simbench.worlds.rl.roles import History, RunInfo, StepView
 
 
 class TestReinforceAdaBalanced(AllocatorContract):

@@ -7,15 +7,15 @@ from pathlib import Path
 from simbench import registry
 from simbench.core.config import ConfigError
 from simbench.core.outputs import report_dir
+from simbench.core.paths import output_dir
 from simbench.core.store import command_line, read_manifest, write_manifest
 from simbench.core.study import run_study
 from simbench.core.sweep import SweepCell
+from simbench.worlds import load_scenario
 from simbench.worlds.replay import FORMATS, bundled, read_log
 from simbench.worlds.replay.replay_run import replay_scenario, shortfall_notes
 from simbench.worlds.replay.world import ReplayRun, log_digest
-from simbench.core.paths import output_dir
 from simbench.worlds.rl.scenario import BudgetSpec, StrategySpec
-from simbench.worlds import load_scenario
 
 
 def add_log_arguments(p) -> None:

@@ -1,11 +1,10 @@
 """``simbench run SCENARIO.toml``: every strategy x seed into a resumable store, then results, summary and report."""
 from __future__ import annotations
 
-
 from simbench.core.config import ConfigError
-from simbench.core.store import command_line
 from simbench.core.paths import default_out_dir, output_dir
 from simbench.core.scenario import require_results
+from simbench.core.store import command_line
 from simbench.core.study import run_study
 from simbench.core.sweep import SweepCell
 from simbench.worlds import load_scenario

@@ -8,12 +8,12 @@ import numpy as np
 
 from simbench.commands.replay import add_log_arguments, load_log
 from simbench.core.config import ConfigError
-from simbench.core.store import command_line
 from simbench.core.outputs import report_dir
+from simbench.core.paths import output_dir
+from simbench.core.store import command_line
 from simbench.worlds.replay import LogError, appearance_counts
 from simbench.worlds.replay.simulate import LogAlgorithm
 from simbench.worlds.replay.validation import validate
-from simbench.core.paths import output_dir
 
 
 def add_parser(sub):

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simbench.testing._property import SEED, property_test
 from simbench.worlds.replay.readers import FORMATS, read_log
 from simbench.worlds.replay.table import COLUMNS, LogError, step_prompt_counts
-from simbench.testing._property import SEED, property_test
 
 DTYPES = {"step": "int64", "prompt_id": "int64", "sample": "int64", "reward": "float64", "passed": "int8", "tokens": "int64"}
 TEXT = ("prompt_key", "group")  # object or string dtype, as the pandas version stores text: values are str

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.worlds.replay.population_fit import PopulationFit
 from simbench.worlds.rl.engine import Cell
 from simbench.worlds.rl.learner import LearnerSpec
-from simbench.worlds.replay.population_fit import PopulationFit
 from simbench.worlds.rl.population import FeatureSpec, PopulationSpec
 from simbench.worlds.rl.scenario import EngineSpec, Scenario, StrategySpec
 

@@ -16,12 +16,12 @@ from typing import Literal
 import numpy as np
 
 from simbench.core.config import require
+from simbench.registry import register
 from simbench.worlds.rl.knapsack.dp import dp_allocate, dp_work, quantise
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
 from simbench.worlds.rl.knapsack.posterior import beta_posterior, canonical_order
 from simbench.worlds.rl.knapsack.relaxation import repair_down, round_and_repair, solve_relaxation, variance_bounded
 from simbench.worlds.rl.knapsack.utilities import value_table, variance_weight
-from simbench.registry import register
 from simbench.worlds.rl.roles import RunInfo, SampleAllocator, StepView
 
 
