@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))  # measure this checkout's simbench, not an instal
 
 import numpy as np  # noqa: E402
 
-from simbench.worlds.rl.engine import run_cell  # noqa: E402
 from simbench.worlds import parse_scenario  # noqa: E402
+from simbench.worlds.rl.engine import run_cell  # noqa: E402
 
 SPEED_SCENARIO = {
     "name": "bench-speed",
@@ -134,7 +134,7 @@ def main() -> int:
     print(f"  of which the outcome kernel draw_wave alone costs {kernel_line(kern)}")
     print(f"numpy Generator.random, bulk into a preallocated buffer, best of {len(uni)}:")
     print(f"  {u:8.2f} ns per number            (runs: {', '.join(f'{t:.2f}' for t in uni)})")
-    print(f"numpy Generator.standard_normal, same way:")
+    print("numpy Generator.standard_normal, same way:")
     print(f"  {z:8.2f} ns per number            (runs: {', '.join(f'{t:.2f}' for t in nrm)})")
     print(f"ratio engine / Generator.random per number:            {e / u:6.1f}x  (target: within 4x)")
     print(f"ratio engine / (random + standard_normal) per sample:  {e / (u + z):6.1f}x  "

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 import warnings
 
-from simbench.worlds.equitable.engine import run_collection
 from simbench.worlds import parse_scenario
+from simbench.worlds.equitable.engine import run_collection
 
 
 def main() -> None:

@@ -18,13 +18,13 @@ import time
 
 import numpy as np
 
+from simbench.testing import make_view
 from simbench.worlds.rl.allocators.knapsack import Knapsack, KnapsackParams
 from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
 from simbench.worlds.rl.knapsack.dp import dp_allocate, mck_dp_kernel
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
 from simbench.worlds.rl.knapsack.relaxation import round_and_repair, solve_relaxation
 from simbench.worlds.rl.knapsack.utilities import value_table
-from simbench.testing import make_view
 
 
 def best_of(fn, repeats):

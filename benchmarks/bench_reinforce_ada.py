@@ -19,8 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from reference_ada import reference_ada  # noqa: E402
 
-from simbench.worlds.rl.engine import Cell  # noqa: E402
 from simbench.worlds import parse_scenario  # noqa: E402
+from simbench.worlds.rl.engine import Cell  # noqa: E402
 
 
 def main(prompts: int = 512, steps: int = 20) -> None:

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from simbench.core.version import __version__
-
-from simbench.worlds.rl.population import Population, PopulationSpec, LengthSpec, make_population
-from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy
-from simbench.worlds.rl.scenario import Scenario, ScenarioError
+from simbench.registry import make, register
 from simbench.worlds import load_scenario
 from simbench.worlds.rl.engine import run_cell
-from simbench.worlds.rl.roles import SampleAllocator, PromptSelector, Downsampler, AdvantageEstimator, StepView, RunInfo
-from simbench.registry import register, make
+from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy
+from simbench.worlds.rl.population import LengthSpec, Population, PopulationSpec, make_population
+from simbench.worlds.rl.roles import AdvantageEstimator, Downsampler, PromptSelector, RunInfo, SampleAllocator, StepView
+from simbench.worlds.rl.scenario import Scenario, ScenarioError
 
 __all__ = [
     "__version__",

@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 
-from simbench.worlds.rl.roles import History, RunInfo, StepView
 from simbench.worlds import parse_scenario
+from simbench.worlds.rl.roles import History, RunInfo, StepView
 
 
 def tiny_data(**sections) -> dict:

@@ -63,7 +63,7 @@ def naive_greedy(V, cost, budget, n_min, n_max):
             skipped = True
 
 
-# -- Knapsack-RL, restated from ALGORITHMS.md 6a as plain loops -------------------------------
+# -- Knapsack-RL, restated from liziniu/KnapsackRL as plain loops -------------------------------
 
 
 def naive_p_hat(reward_lists, L=16, epoch=True, robust=True):

@@ -1,6 +1,6 @@
 """A slow, literal transcription of Reinforce-Ada's per-uid loop (for differential tests).
 
-Written from ALGORITHMS.md §3 as plain Python over lists: per uid, caches of
+Written from Reinforce-Ada (arXiv 2510.04996, RLHFlow/Reinforce-Ada) as plain Python over lists: per uid, caches of
 positive and negative sample indices in arrival order, rounds of M samples for
 active uids, the exit rule, the deterministic downsampling and the fallback.
 """

@@ -1,4 +1,4 @@
-"""A slow transcription of DUMP's UCB scheduler (ALGORITHMS.md §5), in plain Python."""
+"""A slow transcription of DUMP's UCB scheduler (arXiv 2504.09710, ZhentingWang/DUMP), in plain Python."""
 from __future__ import annotations
 
 import math

@@ -1,6 +1,6 @@
 """A slow, literal transcription of GVM's stage-2 sample-size script (for differential tests).
 
-From ALGORITHMS.md §2 step 3-5, one prompt at a time with plain Python floats.
+GVM (arXiv 2505.02391, RLHFlow/GVM) stage 2, steps 3-5, one prompt at a time with plain Python floats.
 """
 from __future__ import annotations
 

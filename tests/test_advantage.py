@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 import pytest
+from foundation_helpers import hand_view
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from foundation_helpers import hand_view
 
 import simbench.registry as registry
 

@@ -22,9 +22,9 @@ from foundation_helpers import tiny_data
 from simbench import registry
 from simbench.cli import main
 from simbench.core.config import ConfigError
+from simbench.worlds import load_scenario, parse_scenario
 from simbench.worlds.replay import LogError, read_history, read_table, read_trl, read_verl
 from simbench.worlds.rl.roles import SampleAllocator
-from simbench.worlds import load_scenario, parse_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -104,7 +104,7 @@ def log_bytes(fmt: str, rows: list[tuple[int, int, object]]) -> tuple[str, bytes
     """(file name, content) of a log of ``rows`` (step, prompt, reward) in ``fmt``."""
     if fmt == "history":
         accs: dict[str, list] = {}
-        for step, prompt, reward in rows:
+        for _step, prompt, reward in rows:
             accs.setdefault(str(prompt), []).append(reward if not isinstance(reward, float) else reward / 2)
         return "acc.json", json.dumps(accs).encode()
     if fmt == "verl":

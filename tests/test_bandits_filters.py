@@ -10,17 +10,17 @@ import pytest
 import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference_dump import ReferenceDUMP
+
 import simbench.registry as reg
+from simbench.core.config import build, to_dict
+from simbench.testing import AllocatorContract, make_view
+from simbench.worlds import parse_scenario
 from simbench.worlds.rl.allocators.speed_rl import SpeedRL, SpeedRLParams
 from simbench.worlds.rl.allocators.successive_elimination import SuccessiveElimination, SuccessiveEliminationParams, gain_of_next_round
-from simbench.core.config import build, to_dict
 from simbench.worlds.rl.downsamplers.pods import PODS, PODSParams
 from simbench.worlds.rl.engine import run_cell
-from simbench.worlds import parse_scenario
 from simbench.worlds.rl.selectors.greso import greso_update
-from simbench.testing import AllocatorContract, make_view
 
 SELECTORS = ["thompson", "ucb_learnability", "dump", "difficulty_filter", "greso", "kimi", "epoch_shuffle"]
 

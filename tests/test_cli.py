@@ -65,7 +65,7 @@ def test_list_shows_allocators_and_bundled_scenarios(capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     for name in ("uniform", "dapo", "grpo", "dr_grpo", "raft", "epoch_shuffle", "keep_all", "dapo_filter"):
-        line = next(l for l in lines if l.strip().startswith(name + " "))
+        line = next(ln for ln in lines if ln.strip().startswith(name + " "))
         assert len(line.split(None, 1)[1]) > 10  # a one-line description follows the name
     scenarios = bundled_scenarios()
     assert any(p.name == "quickstart.toml" for p in scenarios)
@@ -75,8 +75,8 @@ def test_list_shows_allocators_and_bundled_scenarios(capsys):
 
 def test_bundled_scenarios_load():
     from simbench.core.config import ConfigError
-    from simbench.worlds import load_scenario
     from simbench.core.sweep import load_sweep
+    from simbench.worlds import load_scenario
 
     for p in bundled_scenarios():
         if "[sweep]" in p.read_text():
@@ -87,3 +87,14 @@ def test_bundled_scenarios_load():
         else:
             sc = load_scenario(p)
             assert sc.strategies and sc.name
+
+
+def test_command_line_is_recorded_only_for_its_command(monkeypatch):
+    """The manifest's ``command``: the invoking command shell-quoted, empty when argv runs another."""
+    from simbench.core.store import command_line
+
+    monkeypatch.setattr("sys.argv", ["simbench", "run", "my scenario.toml", "--out", "/tmp/x"])
+    assert command_line("run") == "simbench run 'my scenario.toml' --out /tmp/x"
+    assert command_line("sweep") == ""
+    monkeypatch.setattr("sys.argv", ["pytest"])
+    assert command_line("run") == ""

@@ -1,7 +1,7 @@
 """The shipped allocator contract, run on the baseline allocators."""
+from simbench.testing import AllocatorContract
 from simbench.worlds.rl.allocators.dapo import DAPO, DAPOParams
 from simbench.worlds.rl.allocators.uniform import Uniform, UniformParams
-from simbench.testing import AllocatorContract
 
 
 class TestUniform(AllocatorContract):

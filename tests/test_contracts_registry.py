@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from simbench import registry
-from simbench.worlds.replay.readers import FORMATS
 from simbench.testing import CONTRACTS, LogFormatContract
+from simbench.worlds.replay.readers import FORMATS
 
 TESTS = Path(__file__).resolve().parent
 

@@ -6,18 +6,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from foundation_helpers import hand_view, tiny, tiny_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from foundation_helpers import hand_view, tiny, tiny_data
 
-from simbench.worlds.rl.allocators.dapo import DAPOExhausted
 from simbench.core.config import ConfigError, build
+from simbench.core.runner import run_scenario
+from simbench.core.store import write_results
+from simbench.worlds import parse_scenario
+from simbench.worlds.rl.allocators.dapo import DAPOExhausted
 from simbench.worlds.rl.downsamplers.dapo_filter import DAPOFilter, DAPOFilterParams
 from simbench.worlds.rl.engine import Cell, run_cell
-from simbench.core.store import write_results
-from simbench.core.runner import run_scenario
 from simbench.worlds.rl.scenario import Scenario
-from simbench.worlds import parse_scenario
 
 TWO = [{"allocator": {"kind": "uniform", "n": 4}}, {"allocator": {"kind": "dapo", "n": 4, "on_exhausted": "train"}}]
 

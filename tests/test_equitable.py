@@ -12,6 +12,7 @@ from scipy import stats
 
 import simbench.registry as registry
 from simbench.cli import main
+from simbench.worlds import load_scenario, parse_scenario
 from simbench.worlds.equitable.collectors.base import CollectState, split
 from simbench.worlds.equitable.collectors.solve import best_allocation
 from simbench.worlds.equitable.curves import Curve, fit_curve
@@ -20,7 +21,6 @@ from simbench.worlds.equitable.learner import PRSLearner
 from simbench.worlds.equitable.objectives import value
 from simbench.worlds.equitable.spec import ObjectiveSpec, PRSSpec
 from simbench.worlds.rl.roles import RunInfo
-from simbench.worlds import load_scenario, parse_scenario
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -73,8 +73,9 @@ def drive_adaptive(seed: int, total: float, batch: int = 250, K: int = 3) -> flo
     collector.reset(RunInfo(K, np.arange(K, dtype=np.int32), ("A", "B", "C"), batch, "cost", total, 0), np.random.default_rng(seed))
     n, spent, history, b = np.zeros(K, np.int64), 0.0, [(np.zeros(K, np.int64), np.zeros(K), 0.0)], 0
     while spent < total - costs.min() + 1e-9:
+        seen = n.copy()
         state = CollectState(b, n.copy(), spent, total - spent, batch, costs, shares_, list(history),
-                             lambda u: value(u, shares_, spec), spec, None, lambda scale, n=n.copy(): observe(scale * n))
+                             lambda u: value(u, shares_, spec), spec, None, lambda scale, n=seen: observe(scale * n))
         plan = np.asarray(collector.plan(state))
         if plan.sum() == 0:
             break

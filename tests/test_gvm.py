@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference_gvm import reference_stage2
+
+from simbench.testing import AllocatorContract
+from simbench.worlds import parse_scenario
 from simbench.worlds.rl.allocators.gvm import GVM, GVMParams, allocate_budget, gvm_ratios, largest_remainder, variance_ratio
 from simbench.worlds.rl.allocators.gvm_oracle import GVMOracle
 from simbench.worlds.rl.engine import run_cell
-from simbench.worlds import parse_scenario
-from simbench.testing import AllocatorContract
 
 
 class TestGVMStage1(AllocatorContract):

@@ -4,13 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simbench.core.config import ConfigError
+from simbench.registry import make
+from simbench.testing import make_view
 from simbench.worlds.rl.allocators.knapsack import Knapsack, KnapsackParams
 from simbench.worlds.rl.allocators.knapsack_oracle import KnapsackOracle
 from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
-from simbench.core.config import ConfigError
 from simbench.worlds.rl.knapsack.utilities import value_table
-from simbench.registry import make
-from simbench.testing import make_view
 
 SETTINGS = settings(max_examples=25, deadline=None)
 

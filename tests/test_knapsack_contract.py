@@ -1,9 +1,9 @@
 """The shipped allocator contract on every knapsack allocator and solver."""
 
+from simbench.testing import AllocatorContract
 from simbench.worlds.rl.allocators.knapsack import Knapsack, KnapsackParams
 from simbench.worlds.rl.allocators.knapsack_oracle import KnapsackOracle
 from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
-from simbench.testing import AllocatorContract
 
 
 class TestKnapsackGreedy(AllocatorContract):

@@ -1,10 +1,10 @@
-"""Knapsack-RL preset against a plain restatement of ALGORITHMS.md 6a, and its observed figures qualitatively."""
+"""Knapsack-RL preset against a plain restatement of liziniu/KnapsackRL, and its observed figures qualitatively."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from naive_knapsack import naive_knapsack_rl_plan, naive_p_hat
+
 from simbench.worlds.rl.allocators.knapsack_rl import KnapsackRL, KnapsackRLParams
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 
@@ -129,7 +129,7 @@ def test_dp_and_greedy_fallback_reach_the_same_value():
 
 
 def test_observed_figures_on_64_prompts():
-    """ALGORITHMS.md 6a, 64 prompts, n = 8: harder prompts (p_hat = 1/16) get more rollouts than p_hat = 1/2,
+    """Knapsack-RL (arXiv 2509.25849), 64 prompts, n = 8: harder prompts (p_hat = 1/16) get more rollouts than p_hat = 1/2,
     p_hat in {0, 1} get 2, the budget 512 is spent exactly; p_hat reached through observe() from 16 outcomes."""
     S = 64
     rng = np.random.default_rng(0)

@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive_knapsack import brute_force, naive_greedy
 from scipy import integrate, stats
 
-from naive_knapsack import brute_force, naive_greedy
 from simbench.worlds.rl.knapsack.dp import dp_allocate, mck_dp_kernel, quantise
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
-from simbench.worlds.rl.knapsack.relaxation import (round_and_repair, solve_relaxation, variance_bounded, variance_closed_form,
-                                          variance_cvxpy)
+from simbench.worlds.rl.knapsack.relaxation import round_and_repair, solve_relaxation, variance_bounded, variance_closed_form, variance_cvxpy
 from simbench.worlds.rl.knapsack.utilities import UTILITIES, value_table, variance_weight
 
 FAST = settings(max_examples=60, deadline=None)
@@ -174,7 +173,7 @@ def test_posterior_expected_utilities_match_integration(utility):
     V = value_table(utility, 12, a=a, b=b)
     for i in range(3):
         for n in (0, 1, 2, 5, 12):
-            point = lambda p: value_table(utility, 12, p=np.array([p]))[0, n] * stats.beta.pdf(p, a[i], b[i])  # noqa: E731
+            point = lambda p, n=n, i=i: value_table(utility, 12, p=np.array([p]))[0, n] * stats.beta.pdf(p, a[i], b[i])  # noqa: E731
             ref, _ = integrate.quad(point, 0, 1, limit=200)
             assert V[i, n] == pytest.approx(ref, rel=1e-6, abs=1e-10)
 

@@ -99,12 +99,12 @@ def test_calibration_on_a_synthetic_log_fits_at_least_as_well_as_the_truth():
     """The search works: on a log the simulator itself wrote (known parameters, format gate on), the calibrated
     point's objective over appearances 1-13 is no worse than the true parameters' under the same seeds."""
     from simbench.worlds.replay.calibrate import calibrate, loss, observed_curves, simulate_curves
-    from simbench.worlds.replay.simulate import LearnerParams, simulate_counts
+    from simbench.worlds.replay.simulate import CalibrationParams, simulate_counts
 
     table, _ = bundled("one_shot_rlvr")
     K, N = appearance_counts(table)
     algo = LogAlgorithm(n=8, batch=128, prompts=K.shape[0])
-    truth = LearnerParams(lr_shared=0.03, lr_prompt=6.0, skill_shape=2.2, idio_scale=0.55, grad_noise=10.5,
+    truth = CalibrationParams(lr_shared=0.03, lr_prompt=6.0, skill_shape=2.2, idio_scale=0.55, grad_noise=10.5,
                           kl_coef=1e-4, format_fail=0.066, lr_format=3.7)
     Ks, Ns = simulate_counts(fit_mixture(K[:, 0], N[:, 0]), truth, algo, 13, seed=1000, first=(K[:, 0], N[:, 0]))
     cal = calibrate(Ks, Ns, algo, 13, dims=(truth.dim,))
@@ -120,13 +120,13 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     import json
 
     from simbench.cli import main
-    from simbench.worlds.replay.simulate import LearnerParams, simulate_counts
+    from simbench.worlds.replay.simulate import CalibrationParams, simulate_counts
 
     algo = LogAlgorithm(n=8, batch=32, prompts=160)
     rng = np.random.default_rng(4)
     k0 = rng.binomial(8, rng.beta(0.4, 0.8, algo.prompts))
     init = fit_mixture(k0, np.full(algo.prompts, 8))
-    K, _ = simulate_counts(init, LearnerParams(format_fail=0.05, lr_format=3.0), algo, 6, seed=0, first=(k0, np.full(algo.prompts, 8)))
+    K, _ = simulate_counts(init, CalibrationParams(format_fail=0.05, lr_format=3.0), algo, 6, seed=0, first=(k0, np.full(algo.prompts, 8)))
     log = tmp_path / "acc.json"
     log.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(algo.prompts)}))
     out = tmp_path / "val"
@@ -145,8 +145,8 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     # the calibrated simulator as a scenario file: it loads, carries the fitted learner, and runs
     import dataclasses
 
-    from simbench.worlds.rl.engine import Cell
     from simbench.worlds import load_scenario
+    from simbench.worlds.rl.engine import Cell
 
     sc = load_scenario(out / "scenario.toml")
     fitted = res["params_all"]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simbench.worlds.replay import LogError, bundled, read_history, read_table, read_trl, read_verl
-from simbench.worlds.replay.table import appearance_counts, group_counts
+from simbench.worlds.replay.table import appearance_counts, step_prompt_counts
 
 
 def tiny_log(seed=0, steps=3, prompts=4, n=4):
@@ -21,7 +21,7 @@ def tiny_log(seed=0, steps=3, prompts=4, n=4):
     rows = []
     for s in range(1, steps + 1):
         for p in range(prompts):
-            for j in range(n):
+            for _ in range(n):
                 rows.append({"step": s, "prompt": f"prompt {p}: what is {p}+1?", "reward": float(rng.random() < 0.5),
                              "tokens": int(rng.integers(1, 50))})
     return pd.DataFrame(rows)
@@ -52,12 +52,12 @@ def test_verl_round_trip_regroups_shuffled_lines(tmp_path):
     table, rep = read_verl(tmp_path / "rollouts")
     _same(table, log)
     assert (rep.records, rep.prompts, rep.steps, rep.groups) == (len(log), 4, 3, 12)
-    gc = group_counts(table)
+    gc = step_prompt_counts(table)
     assert (gc["n"] == 4).all()
     # the same groups whatever the line order
     write_verl(log, tmp_path / "other", shuffle_seed=99)
     other, _ = read_verl(tmp_path / "other")
-    pd.testing.assert_frame_equal(group_counts(other), gc)
+    pd.testing.assert_frame_equal(step_prompt_counts(other), gc)
 
 
 def test_verl_token_estimate_rule(tmp_path):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from simbench.core.config import ConfigError
 from simbench.worlds.replay.replay import ReplayCell
 from simbench.worlds.replay.replay_run import replay_scenario, run_replay, summarise_replay
-from simbench.worlds.replay.table import finish, ReadReport, Skipper
+from simbench.worlds.replay.table import ReadReport, Skipper, finish
 from simbench.worlds.rl.scenario import BudgetSpec, StrategySpec
 
 

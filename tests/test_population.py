@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special, stats
 from foundation_helpers import tiny
+from scipy import special, stats
 
 from simbench.worlds.rl.engine import Cell, run_cell
-from simbench.worlds.rl.learner import LogisticPolicy, LearnerSpec, logit, pass_at_k, sigmoid
+from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy, logit, pass_at_k, sigmoid
 from simbench.worlds.rl.population import GroupSpec, PassRateSpec, PopulationSpec, make_population
 
 ALPHA = 1e-3

@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference_ada import exact_cost, reference_ada
-from simbench.worlds.rl.allocators.reinforce_ada import ReinforceAda, ReinforceAdaParams
-from simbench.worlds.rl.engine import run_cell
-from simbench.worlds.rl.roles import History, RunInfo, StepView
-from simbench.worlds import parse_scenario
+
 from simbench.testing import AllocatorContract
+from simbench.worlds import parse_scenario
+from simbench.worlds.rl.allocators.reinforce_ada import ReinforceAda, ReinforceAdaParams
+from simbench.worlds.rl.roles import History, RunInfo, StepView
 
 
 class TestReinforceAdaBalanced(AllocatorContract):
@@ -84,7 +83,8 @@ def test_same_samples_and_kept_samples_as_the_reference_loop(seed, choice, S, ke
     assert got == want
 
 
-# ALGORITHMS.md §3's table (M = 8, 4 rounds, keep 4): exact enumeration reproduces it to its printed precision
+# Reinforce-Ada (arXiv 2510.04996, RLHFlow/Reinforce-Ada) with M = 8, 4 rounds, keep 4: expected samples and
+# fallback probability per p; exact enumeration reproduces them to their printed precision
 TABLE = [  # p, E balanced, P fallback balanced, E positive, P fallback positive
     (0.05, 27.3, 0.52, 19.2, 0.19), (0.10, 21.0, 0.16, 13.6, 0.034), (0.20, 13.4, 0.007, 9.6, 0.0008),
     (0.30, 10.3, 0.0002, 8.5, 0.0000), (0.50, 8.6, 0.0000, 8.0, 0.0000), (0.90, 21.0, 0.16, 8.0, 0.0000),

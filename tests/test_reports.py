@@ -148,13 +148,13 @@ def test_replay_output_is_reported_and_compared(tmp_path, capsys):
 def small_history_log(path: Path) -> None:
     """A 32-prompt, 2-appearance history log written by the simulator (the least validate takes: quick)."""
     from simbench.worlds.replay.population_fit import fit_mixture
-    from simbench.worlds.replay.simulate import LearnerParams, LogAlgorithm, simulate_counts
+    from simbench.worlds.replay.simulate import CalibrationParams, LogAlgorithm, simulate_counts
 
     algo = LogAlgorithm(n=8, batch=8, prompts=32)
     rng = np.random.default_rng(4)
     k0 = rng.binomial(8, rng.beta(0.4, 0.8, algo.prompts))
     n0 = np.full(algo.prompts, 8)
-    K, _ = simulate_counts(fit_mixture(k0, n0), LearnerParams(format_fail=0.05, lr_format=3.0), algo, 2, seed=0, first=(k0, n0))
+    K, _ = simulate_counts(fit_mixture(k0, n0), CalibrationParams(format_fail=0.05, lr_format=3.0), algo, 2, seed=0, first=(k0, n0))
     path.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(algo.prompts)}))
 
 

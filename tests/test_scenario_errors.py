@@ -92,7 +92,8 @@ def test_unknown_allocator_kind(tmp_path):
 def test_bad_allocator_params(tmp_path):
     expect(scenario(tmp_path, allocator='{ kind = "uniform", n = 0 }'), "strategies[0].allocator.n", 0, "an integer >= 1")
     expect(scenario(tmp_path, allocator='{ kind = "uniform", m = 4 }'), "strategies[0].allocator.m", 4, "unknown key")
-    expect(scenario(tmp_path, allocator='{ kind = "dapo", on_exhausted = "retry" }'), "strategies[0].allocator.on_exhausted", "retry", "one of 'error', 'train'")
+    expect(scenario(tmp_path, allocator='{ kind = "dapo", on_exhausted = "retry" }'), "strategies[0].allocator.on_exhausted", "retry",
+           "one of 'error', 'train'")
     expect(scenario(tmp_path, allocator='{ n = 4 }'), "strategies[0].allocator", {"n": 4}, "a table with 'kind'")
 
 

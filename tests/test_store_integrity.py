@@ -20,10 +20,10 @@ import tomli_w
 from simbench.cli import main
 from simbench.core.config import ConfigError
 from simbench.core.paths import bundled_scenarios
-from simbench.core.runner import die_with_parent, run_unit
-from simbench.worlds import load_scenario
+from simbench.core.runner import run_unit
 from simbench.core.store import Store, StoreBusy, load, lock
 from simbench.core.sweep import load_sweep
+from simbench.worlds import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -17,10 +17,10 @@ from simbench.cli import main
 from simbench.commands.compare import compare
 from simbench.core.config import ConfigError
 from simbench.core.runner import run_scenario
+from simbench.core.store import load, read_manifest
+from simbench.core.sweep import expand
 from simbench.worlds import parse_scenario
 from simbench.worlds.rl.report import compare_values
-from simbench.core.store import StoreMismatch, load, read_manifest
-from simbench.core.sweep import expand
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,23 +1,21 @@
 """``simbench replay LOG --format verl|trl|history|table``: allocators against a real log's outcomes."""
 from __future__ import annotations
 
-import shlex
-import sys
 import tomllib
 from pathlib import Path
 
 from simbench import registry
 from simbench.core.config import ConfigError
 from simbench.core.outputs import report_dir
-from simbench.core.store import read_manifest, write_manifest
+from simbench.core.paths import output_dir
+from simbench.core.store import command_line, read_manifest, write_manifest
 from simbench.core.study import run_study
-from simbench.core.sweep import Cell
+from simbench.core.sweep import SweepCell
+from simbench.worlds import load_scenario
 from simbench.worlds.replay import FORMATS, bundled, read_log
 from simbench.worlds.replay.replay_run import replay_scenario, shortfall_notes
 from simbench.worlds.replay.world import ReplayRun, log_digest
-from simbench.core.paths import output_dir
 from simbench.worlds.rl.scenario import BudgetSpec, StrategySpec
-from simbench.worlds import load_scenario
 
 
 def add_log_arguments(p) -> None:
@@ -125,9 +123,9 @@ def run(args) -> int:
         print(f"simbench: replaying {scenario.engine.batch_prompts} prompts per step"
               + ("" if args.batch else " (the median per log step; change with --batch)"))
         run = ReplayRun(scenario, index, report.summary(), log_digest(table))
-        command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["replay"] else ""
+        command = command_line("replay")
         # like any world's units: stored, resumed; a different replay in the same --out replaces it (replay has no --force)
-        df, summary = run_study([Cell("base", {}, run)], out, run.canonical_hash(), args.log, force=True, progress=False,
+        df, summary = run_study([SweepCell("base", {}, run)], out, run.canonical_hash(), args.log, force=True, progress=False,
                                 command=command)
     except ConfigError as err:  # a key of the replay's scenario: it came from an option or from --scenario
         if err.source not in ("<memory>", args.log):

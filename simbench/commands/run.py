@@ -1,14 +1,12 @@
 """``simbench run SCENARIO.toml``: every strategy x seed into a resumable store, then results, summary and report."""
 from __future__ import annotations
 
-import shlex
-import sys
-
 from simbench.core.config import ConfigError
 from simbench.core.paths import default_out_dir, output_dir
 from simbench.core.scenario import require_results
+from simbench.core.store import command_line
 from simbench.core.study import run_study
-from simbench.core.sweep import Cell
+from simbench.core.sweep import SweepCell
 from simbench.worlds import load_scenario
 
 
@@ -31,10 +29,6 @@ def add_common(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def command_line() -> str:
-    return "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] in (["run"], ["sweep"]) else ""
-
-
 def check_options(args) -> None:
     """The options shared by ``run`` and ``sweep``, before any work."""
     if args.seeds is not None and args.seeds < 1:
@@ -52,6 +46,6 @@ def run(args) -> int:
     scenario = load_scenario(args.scenario)
     out = output_dir(args.out or default_out_dir(scenario.name))
     study_hash = scenario.canonical_hash() + (f"-seeds{args.seeds}" if args.seeds else "")
-    run_study([Cell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
-              executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())
+    run_study([SweepCell("base", {}, scenario)], out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers,
+              executor=args.executor, address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line("run"))
     return 0

@@ -1,8 +1,9 @@
 """``simbench sweep SCENARIO.toml``: every cell of the scenario's [sweep] x strategy x seed."""
 from __future__ import annotations
 
-from simbench.commands.run import add_common, check_options, command_line
+from simbench.commands.run import add_common, check_options
 from simbench.core.paths import default_out_dir, output_dir
+from simbench.core.store import command_line
 from simbench.core.study import run_study
 from simbench.core.sweep import load_sweep
 
@@ -20,5 +21,5 @@ def run(args) -> int:
     out = output_dir(args.out or default_out_dir(cells[0].scenario.name))
     study_hash += f"-seeds{args.seeds}" if args.seeds else ""
     run_study(cells, out, study_hash, str(args.scenario), seeds=args.seeds, workers=args.workers, executor=args.executor,
-              address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line())
+              address=args.address, force=args.force, repair=args.repair, progress=not args.quiet, command=command_line("sweep"))
     return 0

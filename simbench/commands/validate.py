@@ -1,8 +1,6 @@
 """``simbench validate LOG``: fit the simulator to a real log and check it by forecasting the log's later part."""
 from __future__ import annotations
 
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -11,10 +9,11 @@ import numpy as np
 from simbench.commands.replay import add_log_arguments, load_log
 from simbench.core.config import ConfigError
 from simbench.core.outputs import report_dir
+from simbench.core.paths import output_dir
+from simbench.core.store import command_line
 from simbench.worlds.replay import LogError, appearance_counts
 from simbench.worlds.replay.simulate import LogAlgorithm
 from simbench.worlds.replay.validation import validate
-from simbench.core.paths import output_dir
 
 
 def add_parser(sub):
@@ -50,7 +49,7 @@ def run(args) -> int:
     if calib >= T:
         raise ConfigError("--calib", calib, f"an integer in [1, {T - 1}] (the log has {T} appearances)")
     algo = LogAlgorithm(n=_n(args, N), batch=_batch(args, report, K.shape[0]), prompts=K.shape[0])
-    command = "simbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["validate"] else ""
+    command = command_line("validate")
     res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=tuple(range(100, 100 + args.seeds)),
                    maxfev=args.maxfev, command=command, dims=dims)
     report_dir(out)

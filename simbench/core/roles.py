@@ -67,7 +67,7 @@ class Role:
         self.info = info
         self.rng = rng
 
-    def observe(self, view: StepView, keep: np.ndarray, advantage: np.ndarray) -> None:
+    def observe(self, view: Any, keep: np.ndarray, advantage: np.ndarray) -> None:
         """Learn from a finished step (``keep`` and ``advantage`` are per sample)."""
 
     def step_metrics(self) -> dict:

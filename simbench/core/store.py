@@ -15,6 +15,8 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
+import sys
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -218,6 +220,15 @@ def write_manifest(root: str | Path, manifest: dict) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def command_line(*commands: str) -> str:
+    """The invoking ``simbench ...`` command, shell-quoted, for the manifest's ``command``.
+
+    Empty unless ``sys.argv`` runs one of ``commands`` (a call from Python or a test records nothing).
+    """
+    args = sys.argv[1:]
+    return "simbench " + " ".join(shlex.quote(a) for a in args) if args[:1] and args[0] in commands else ""
 
 
 def lock(root: Path):

@@ -11,11 +11,11 @@ from simbench.core.config import ConfigError
 from simbench.core.outputs import report_dir
 from simbench.core.runner import execute, units_of
 from simbench.core.store import Store, load, write_results
-from simbench.core.sweep import Cell
+from simbench.core.sweep import SweepCell
 from simbench.worlds import world_of
 
 
-def describe(cells: list[Cell], command: str) -> dict:
+def describe(cells: list[SweepCell], command: str) -> dict:
     """What the manifest records so that ``simbench report`` and ``compare`` read the store right."""
     first = cells[0].scenario
     swept = list(dict.fromkeys(k for c in cells for k in c.params))
@@ -24,7 +24,7 @@ def describe(cells: list[Cell], command: str) -> dict:
             "cells": [{"id": c.id, "params": c.params} for c in cells], **world.describe(first)}
 
 
-def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, seeds: int | None = None, workers: int = 1,
+def run_study(cells: list[SweepCell], out: Path, study_hash: str, source: str, *, seeds: int | None = None, workers: int = 1,
               executor: str = "local", address: str | None = None, force: bool = False, repair: bool = False,
               progress: bool = True, command: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every unit not yet in ``out``'s store, then write results.parquet, summary.csv and the report.
@@ -43,7 +43,7 @@ def run_study(cells: list[Cell], out: Path, study_hash: str, source: str, *, see
             raise (err.in_file(source) if err.source == "<memory>" else err) from None
 
 
-def _run(store: Store, cells: list[Cell], out: Path, *, seeds, workers, executor, address, progress, command):
+def _run(store: Store, cells: list[SweepCell], out: Path, *, seeds, workers, executor, address, progress, command):
     t0 = time.perf_counter()
     store.write_manifest(**describe(cells, command))
     params = sorted({k for c in cells for k in c.params})

@@ -30,7 +30,7 @@ _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
 @dataclass(frozen=True)
-class Cell:
+class SweepCell:
     """One point of a sweep: its id, its assignments and its scenario."""
 
     id: str
@@ -90,7 +90,7 @@ def cell_id(params: dict[str, Any]) -> str:
     return "c" + hashlib.sha256(blob).hexdigest()[:10]
 
 
-def expand(data: dict, source: str = "<memory>", base_dir: str = ".") -> tuple[list[Cell], dict]:
+def expand(data: dict, source: str = "<memory>", base_dir: str = ".") -> tuple[list[SweepCell], dict]:
     """Split a scenario dict into its cells; returns (cells, the sweep table as given)."""
     data = copy.deepcopy(data)
     sweep = data.pop("sweep", None) or {}
@@ -129,11 +129,11 @@ def expand(data: dict, source: str = "<memory>", base_dir: str = ".") -> tuple[l
             except ConfigError as err:
                 label = ", ".join(f"{k}={v!r}" for k, v in params.items())
                 raise ConfigError(err.where, err.value, f"{err.allowed} (in the sweep cell {label})", source) from None
-            cells.append(Cell(cell_id(params), params, scenario))
+            cells.append(SweepCell(cell_id(params), params, scenario))
     return cells, sweep
 
 
-def load_sweep(path: str | Path) -> tuple[list[Cell], str]:
+def load_sweep(path: str | Path) -> tuple[list[SweepCell], str]:
     """Read a scenario file with an optional [sweep]; return its cells and the file's canonical hash."""
     path = Path(path)
     cells, _ = expand(read_toml(path), str(path), str(path.resolve().parent))

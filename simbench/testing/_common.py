@@ -35,8 +35,8 @@ def run_engine(strategy: dict, steps: int = 4, batch: int = 16, extra: dict | No
 
     The engine itself checks shape, integers and budget of every allocation and the shape of every keep mask.
     """
-    from simbench.worlds.rl.engine import run_cell
     from simbench.worlds import parse_scenario
+    from simbench.worlds.rl.engine import run_cell
 
     runs = []
     for budget in ENGINE_BUDGETS:

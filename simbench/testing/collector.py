@@ -13,13 +13,13 @@ import pickle
 
 import numpy as np
 
-from simbench.worlds.equitable.collectors.base import CollectState, Collector
-from simbench.worlds.equitable.curves import Curve
-from simbench.worlds.equitable.objectives import value
-from simbench.worlds.equitable.spec import ObjectiveSpec
 from simbench.core.roles import RunInfo
 from simbench.testing._common import RoleContract, same_arrays, spec_of
 from simbench.testing._property import SEED, property_test
+from simbench.worlds.equitable.collectors.base import Collector, CollectState
+from simbench.worlds.equitable.curves import Curve
+from simbench.worlds.equitable.objectives import value
+from simbench.worlds.equitable.spec import ObjectiveSpec
 
 OBJECTIVES = ("population_mean", "group_average", "worst_group", "fairness_penalty")
 
@@ -56,9 +56,10 @@ class Groups:
 
 def make_state(groups: Groups, b: int, n: np.ndarray, spent: float, total: float, batch: int, history: list) -> CollectState:
     """The state a collector sees before batch ``b``: everything as the genomic world's engine fills it."""
+    seen = n.copy()  # what the probe sees is fixed now, whatever happens to ``n`` later
     return CollectState(b, n.copy(), spent, total - spent, batch, groups.costs, groups.shares, list(history),
                         groups.objective, groups.spec, groups.curves,
-                        lambda scale, n=n.copy(), b=b: groups.observe(np.asarray(scale) * n, b))
+                        lambda scale, n=seen, b=b: groups.observe(np.asarray(scale) * n, b))
 
 
 def check_plan(plan: np.ndarray, state: CollectState) -> None:
@@ -168,8 +169,8 @@ class CollectorContract(RoleContract):
 
     def test_runs_in_the_world(self):
         """A short collection in the genomic world (whose engine checks every plan)."""
-        from simbench.worlds.equitable.engine import run_collection
         from simbench.worlds import parse_scenario
+        from simbench.worlds.equitable.engine import run_collection
 
         data = {"world": "equitable", "name": "contract", "seeds": 1,
                 "groups": [{"name": "A", "share": 0.7}, {"name": "B", "share": 0.3, "cost": 2.0}],

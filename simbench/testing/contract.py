@@ -14,9 +14,9 @@ import pickle
 
 import numpy as np
 
-from simbench.worlds.rl.roles import History, RunInfo, SampleAllocator, StepView
 from simbench.testing._common import RoleContract, run_engine, spec_of
 from simbench.testing._property import SAMPLE_BUDGET, SEED, property_test
+from simbench.worlds.rl.roles import History, RunInfo, SampleAllocator, StepView
 
 
 def make_view(

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simbench.worlds.replay.readers import FORMATS, read_log
-from simbench.worlds.replay.table import COLUMNS, LogError, group_counts
 from simbench.testing._property import SEED, property_test
+from simbench.worlds.replay.readers import FORMATS, read_log
+from simbench.worlds.replay.table import COLUMNS, LogError, step_prompt_counts
 
 DTYPES = {"step": "int64", "prompt_id": "int64", "sample": "int64", "reward": "float64", "passed": "int8", "tokens": "int64"}
 TEXT = ("prompt_key", "group")  # object or string dtype, as the pandas version stores text: values are str
@@ -104,7 +104,7 @@ class LogFormatContract:
         shuffled = records.sample(frac=1.0, random_state=3).reset_index(drop=True)
         a = self.read(records, tmp_path / "a")
         b = self.read(shuffled, tmp_path / "b")
-        pd.testing.assert_frame_equal(group_counts(a), group_counts(b))
+        pd.testing.assert_frame_equal(step_prompt_counts(a), step_prompt_counts(b))
 
     def test_an_empty_log_is_an_error(self, tmp_path):
         import pytest

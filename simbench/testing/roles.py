@@ -12,10 +12,10 @@ import pickle
 
 import numpy as np
 
-from simbench.worlds.rl.roles import AdvantageEstimator, Downsampler, PromptSelector, Role, RunInfo, StepView
 from simbench.testing._common import RoleContract, run_engine, same_arrays, spec_of
 from simbench.testing._property import SEED, property_test
 from simbench.testing.contract import make_view, permute_view
+from simbench.worlds.rl.roles import AdvantageEstimator, Downsampler, PromptSelector, Role, RunInfo, StepView
 
 VIEW_ARRAYS = ("prompts", "added_wave", "group", "drawn", "pos", "cost", "sample_slot", "sample_reward",
                "sample_length", "sample_wave")

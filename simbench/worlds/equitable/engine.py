@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 import simbench.registry as registry
+from simbench.core.roles import RunInfo
 from simbench.worlds.equitable.collectors.base import CollectState
 from simbench.worlds.equitable.curves import fit_curve
+from simbench.worlds.equitable.genomes import GenomicWorld
 from simbench.worlds.equitable.learner import PRSLearner, performance
 from simbench.worlds.equitable.objectives import value
 from simbench.worlds.equitable.spec import EquitableScenario
-from simbench.worlds.equitable.genomes import GenomicWorld
-from simbench.core.roles import RunInfo
 
 
 def _streams(ss: np.random.SeedSequence, K: int, tag: int) -> list[np.random.Generator]:
@@ -103,9 +103,8 @@ def oracle_curves(scenario: EquitableScenario, seed: np.random.SeedSequence, run
         col = Collection(scenario, explorer, seed)
         rows = col.run()
         points += rows
-    K = len(scenario.groups)
     curves = []
-    for g, spec in enumerate(scenario.groups):
+    for spec in scenario.groups:
         n = np.array([r[f"n_{spec.name}"] for r in points], float)
         perf = np.array([r[f"perf_{spec.name}"] for r in points], float)
         curves.append(fit_curve(n, perf))

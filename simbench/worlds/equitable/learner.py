@@ -16,8 +16,7 @@ import math
 import numpy as np
 from scipy.stats import rankdata
 
-from simbench.worlds.equitable.numerics import (correlation, cross_counts, genotype_tdot, predict, ridge_cg,
-                                         standardised_gram, weighted_sum)
+from simbench.worlds.equitable.numerics import correlation, cross_counts, genotype_tdot, predict, ridge_cg, standardised_gram, weighted_sum
 from simbench.worlds.equitable.spec import PRSSpec
 
 

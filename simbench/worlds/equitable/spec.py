@@ -11,7 +11,7 @@ from simbench.core.scenario import Seeded, check_name
 
 
 @dataclass(frozen=True)
-class GroupSpec:
+class PopulationGroup:
     """A population group: share of the population, cost per sample, heritability, divergence F_ST."""
 
     name: str
@@ -74,7 +74,7 @@ class ObjectiveSpec:
 
 
 @dataclass(frozen=True)
-class BudgetSpec:
+class CollectionBudget:
     """Total budget in cost units, and samples per collection batch."""
 
     total: float = 20000.0
@@ -104,7 +104,7 @@ class EquitableScenario(Seeded):
     """A comparison of data-collection strategies across groups."""
 
     name: str
-    groups: tuple[GroupSpec, ...]
+    groups: tuple[PopulationGroup, ...]
     strategies: tuple[CollectorStrategy, ...]
     world: Literal["equitable"] = "equitable"
     description: str = ""
@@ -113,7 +113,7 @@ class EquitableScenario(Seeded):
     genetics: GeneticsSpec = field(default_factory=GeneticsSpec)
     learner: PRSSpec = field(default_factory=PRSSpec)
     objective: ObjectiveSpec = field(default_factory=ObjectiveSpec)
-    budget: BudgetSpec = field(default_factory=BudgetSpec)
+    budget: CollectionBudget = field(default_factory=CollectionBudget)
     base_dir: str = field(default=".", compare=False, metadata={"internal": True})
 
     def check(self) -> None:

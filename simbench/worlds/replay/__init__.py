@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simbench.worlds.replay.readers import FORMATS, read_history, read_log, read_table, read_trl, read_verl
-from simbench.worlds.replay.table import COLUMNS, LogError, ReadReport, appearance_counts, estimate_tokens, group_counts
+from simbench.worlds.replay.table import COLUMNS, LogError, ReadReport, appearance_counts, estimate_tokens, step_prompt_counts
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
@@ -31,4 +31,4 @@ def bundled(name: str = "one_shot_rlvr", path_only: bool = False):
 
 
 __all__ = ["FORMATS", "COLUMNS", "LogError", "ReadReport", "read_log", "read_verl", "read_trl", "read_history",
-           "read_table", "appearance_counts", "group_counts", "estimate_tokens", "bundled", "DATA_DIR", "BUNDLED"]
+           "read_table", "appearance_counts", "step_prompt_counts", "estimate_tokens", "bundled", "DATA_DIR", "BUNDLED"]

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import optimize
 
 from simbench.worlds.replay.population_fit import PopulationFit, fit_beta, fit_mixture, goodness_of_fit
-from simbench.worlds.replay.simulate import LearnerParams, LogAlgorithm, curves, histograms, simulate_counts
+from simbench.worlds.replay.simulate import CalibrationParams, LogAlgorithm, curves, histograms, simulate_counts
 
 CURVES = ("mean_pass", "all_correct", "all_wrong")
 # Fitted coordinates (log10) and their starting point.
@@ -59,16 +59,16 @@ def fit_populations(K: np.ndarray, N: np.ndarray, components: int = 2) -> list[d
     return out
 
 
-def simulate_curves(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seeds,
+def simulate_curves(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, seeds,
                     first=None) -> dict:
     """Per seed and appearance: histograms and the three curves, shape (seeds, T); ``first``: see ``simulate_counts``."""
     Hs = np.stack([histograms(*simulate_counts(init, params, algo, appearances, s, first), algo.n) for s in seeds])
     return {"H": Hs, **{c: np.stack([curves(H)[c] for H in Hs]) for c in CURVES}}
 
 
-def _params(x: np.ndarray, base: LearnerParams) -> LearnerParams:
+def _params(x: np.ndarray, base: CalibrationParams) -> CalibrationParams:
     x = np.clip(x, [b[0] for b in FIT_BOUNDS], [b[1] for b in FIT_BOUNDS])
-    return LearnerParams(**{**asdict(base), **{k: float(10 ** v) for k, v in zip(FIT_NAMES, x)}})
+    return CalibrationParams(**{**asdict(base), **{k: float(10 ** v) for k, v in zip(FIT_NAMES, x)}})
 
 
 def loss(sim: dict, H_obs: np.ndarray, obs: dict, T: int, hist_weight: float = 0.25) -> float:
@@ -82,7 +82,7 @@ class Calibration:
     """Result of ``calibrate``: initial population, fitted learner and the fit's diagnostics."""
 
     init: PopulationFit
-    params: LearnerParams
+    params: CalibrationParams
     algo: LogAlgorithm
     calib_appearances: int
     loss: float
@@ -94,7 +94,7 @@ class Calibration:
 
 
 def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearances: int, seeds=(0, 1, 2, 3),
-              base: LearnerParams | None = None, maxfev: int = 100, components: int = 2,
+              base: CalibrationParams | None = None, maxfev: int = 100, components: int = 2,
               empirical_bayes: bool = True, dims=DIMS) -> Calibration:
     """Fit the learner so that simulated training reproduces appearances 1..``calib_appearances`` of the log.
 
@@ -103,7 +103,7 @@ def calibrate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib_appearance
     ``dims``: feature dimensions to profile (one fit each; the lowest objective wins).
     """
     t0 = time.perf_counter()
-    base = base or LearnerParams()
+    base = base or CalibrationParams()
     have = N[:, 0] > 0
     init = fit_mixture(K[have, 0], N[have, 0], components)
     first = (K[:, 0], N[:, 0]) if empirical_bayes and have.all() else None

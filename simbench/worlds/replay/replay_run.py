@@ -11,12 +11,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from simbench.worlds.replay.replay import LogIndex, ReplayCell  # noqa: E402
-from simbench.worlds.rl.population import LengthSpec, PopulationSpec  # noqa: E402
 from simbench.core.config import ConfigError  # noqa: E402
 from simbench.core.report import Table, figure, seeds_text  # noqa: E402
 from simbench.core.report.figures import STYLES, band_on_grid  # noqa: E402
 from simbench.core.stats import POSITIVE, REAL, UNIT, mean_ci  # noqa: E402
+from simbench.worlds.replay.replay import LogIndex, ReplayCell  # noqa: E402
+from simbench.worlds.rl.population import LengthSpec, PopulationSpec  # noqa: E402
 from simbench.worlds.rl.scenario import BudgetSpec, EngineSpec, Scenario, StrategySpec  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Simulated training with a log's own algorithm, recorded the way the log was recorded.
 
-``simulate_histograms`` runs the simulator's engine (``Cell``) on a population
+``simulate_counts`` runs the simulator's engine (``Cell``) on a population
 drawn from a fitted initial law, with uniform GRPO (n responses per prompt,
 ``batch`` prompts per step, epoch shuffling), and records, for every prompt, the
 number of correct samples at each of its appearances: exactly what a
@@ -10,15 +10,14 @@ their random numbers (common random numbers make the calibration objective smoot
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.worlds.replay.population_fit import PopulationFit
 from simbench.worlds.rl.engine import Cell
 from simbench.worlds.rl.learner import LearnerSpec
-from simbench.worlds.replay.population_fit import PopulationFit
 from simbench.worlds.rl.population import FeatureSpec, PopulationSpec
 from simbench.worlds.rl.scenario import EngineSpec, Scenario, StrategySpec
 
@@ -33,7 +32,7 @@ class LogAlgorithm:
 
 
 @dataclass(frozen=True)
-class LearnerParams:
+class CalibrationParams:
     """The learner's parameters the calibration fits (see ``LearnerSpec`` and ``FeatureSpec``)."""
 
     lr_shared: float = 0.02
@@ -55,7 +54,7 @@ class _FixedSeedScenario(Scenario):
         return np.random.SeedSequence([0x5EED, self.seed, seed_index])
 
 
-def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1,
+def _world(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, test_prompts: int = 1,
            pass_at_k: tuple[int, ...] = (1,)):
     """Population, learner and engine of uniform GRPO run until every prompt has appeared ``appearances`` times."""
     steps = math.ceil(appearances * algo.prompts / algo.batch) + 1
@@ -69,13 +68,13 @@ def _world(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appea
     return {"population": pop, "learner": learner, "engine": EngineSpec(steps=steps, batch_prompts=algo.batch)}
 
 
-def build_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int) -> Scenario:
+def build_scenario(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, seed: int) -> Scenario:
     """The scenario of uniform GRPO run long enough for every prompt to appear ``appearances`` times."""
     return _FixedSeedScenario(name="calibration", strategies=(StrategySpec(allocator={"kind": "uniform", "n": algo.n}),),
                               seed=seed, seeds=1, **_world(init, params, algo, appearances))
 
 
-def calibrated_scenario(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, name: str,
+def calibrated_scenario(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, name: str,
                         description: str, seeds: int = 4, test_prompts: int = 512) -> Scenario:
     """A scenario file's worth: the fitted population and learner, the log's batch and length, allocators to compare.
 
@@ -130,7 +129,7 @@ class RecordingCell(Cell):
         return self.K, self.N
 
 
-def simulate_counts(init: PopulationFit, params: LearnerParams, algo: LogAlgorithm, appearances: int, seed: int = 0,
+def simulate_counts(init: PopulationFit, params: CalibrationParams, algo: LogAlgorithm, appearances: int, seed: int = 0,
                     first: tuple[np.ndarray, np.ndarray] | None = None):
     """(K, N) prompts x appearances of a simulated run (see the module docstring).
 
@@ -160,6 +159,3 @@ def curves(H: np.ndarray) -> dict[str, np.ndarray]:
     n = H.shape[1] - 1
     return {"mean_pass": H @ (np.arange(n + 1) / n), "all_correct": H[:, n], "all_wrong": H[:, 0]}
 
-
-def with_params(params: LearnerParams, **changes) -> LearnerParams:
-    return dataclasses.replace(params, **changes)

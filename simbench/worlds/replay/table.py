@@ -184,7 +184,7 @@ def _natural(key: str):
         return (1, 0, key)
 
 
-def group_counts(table: pd.DataFrame) -> pd.DataFrame:
+def step_prompt_counts(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (step, prompt_id): n samples and k passed (the sufficient statistic of a 0/1 group)."""
     g = table.groupby(["step", "prompt_id"], sort=True)
     return pd.DataFrame({"n": g.size(), "k": g["passed"].sum()}).reset_index()
@@ -195,7 +195,7 @@ def appearance_counts(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
     Missing appearances have N = 0.
     """
-    gc = group_counts(table)
+    gc = step_prompt_counts(table)
     gc["t"] = gc.groupby("prompt_id").cumcount()
     P = int(table["prompt_id"].max()) + 1 if len(table) else 0
     T = int(gc["t"].max()) + 1 if len(gc) else 0

@@ -13,14 +13,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tomli_w  # noqa: E402
 
-from simbench.core.version import __version__  # noqa: E402
 from simbench.core.config import ConfigError  # noqa: E402
-from simbench.worlds.replay.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
-from simbench.worlds.replay.population_fit import paper_statistics  # noqa: E402
-from simbench.worlds.replay.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
 from simbench.core.report import Table, figure, seeds_text  # noqa: E402
 from simbench.core.stats import UNIT  # noqa: E402
 from simbench.core.store import package_versions, write_manifest  # noqa: E402
+from simbench.core.version import __version__  # noqa: E402
+from simbench.worlds.replay.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
+from simbench.worlds.replay.population_fit import paper_statistics  # noqa: E402
+from simbench.worlds.replay.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
 
 LABELS = {"mean_pass": "mean pass rate", "all_correct": "share of all-correct groups", "all_wrong": "share of all-wrong groups"}
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simbench.worlds.rl import kernels
 from simbench.core.config import ConfigError, UserError, require_memory
+from simbench.worlds.rl import kernels
 from simbench.worlds.rl.learner import LogisticPolicy, pass_at_k
 from simbench.worlds.rl.population import make_population
 from simbench.worlds.rl.roles import History, RunInfo, StepView

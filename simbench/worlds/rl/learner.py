@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simbench.worlds.rl import kernels
 from simbench.core.config import require
+from simbench.worlds.rl import kernels
 from simbench.worlds.rl.population import Population
 
 

@@ -23,8 +23,9 @@ class PassRateSpec:
 
     ``kind`` is ``beta`` (uses ``a``, ``b``), ``beta_mixture`` (``weights``,
     ``alphas``, ``betas``), ``logit_normal`` (``mu``, ``sigma``) or ``table``
-    (``path`` to a CSV with a column ``p``, optionally ``group``; prompts are
-    taken in file order, cycling if more are asked for).
+    (``path`` to a CSV with a column ``p``; other columns are not read, groups
+    come from ``groups``; prompts are taken in file order, cycling if more are
+    asked for).
     """
 
     kind: Literal["beta", "beta_mixture", "logit_normal", "table"] = "beta"

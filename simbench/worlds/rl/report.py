@@ -8,9 +8,9 @@ import pandas as pd
 
 from simbench.core import stats
 from simbench.core.config import ConfigError
-from simbench.core.report import Table, figure, final_values, figures, seeds_text
-from simbench.worlds.rl.results import Target, at_equal_budget, default_rule, default_target, level_target, summarise, support_of
+from simbench.core.report import Table, figure, figures, final_values, seeds_text
 from simbench.core.store import load
+from simbench.worlds.rl.results import Target, at_equal_budget, default_rule, default_target, level_target, summarise, support_of
 
 OPTIONS = ("baseline", "target", "thin")
 THIN = 1000  # rows per unit read by default
@@ -19,7 +19,8 @@ METHODS = (
     "Statistics: strategies share each seed's population and batch order, so comparisons are paired by seed. "
     "Means over seeds, and means of paired per-seed differences, get 95% Student-t intervals computed on the logit "
     "scale (so they stay in [0, 1], or [-1, 1] for a difference); medians and their ratios get 95% percentile "
-    f"bootstrap intervals from {stats.REPS} resamples of seeds (seeded, so the same results give the same report). Tokens to target: a run that never reaches the target is "
+    f"bootstrap intervals from {stats.REPS} resamples of seeds (seeded, so the same results give the same report). "
+    "Tokens to target: a run that never reaches the target is "
     "censored at its final token count and counted, not dropped; the median is the Kaplan-Meier median. "
     "`inf`: a median the runs did not reach (fewer than half the seeds reached the target); `n/a`: undefined "
     "(no interval from one seed; no speedup when either median is not reached)."

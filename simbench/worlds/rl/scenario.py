@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-
 import simbench.registry as registry
-from simbench.core.config import ConfigError, build, require, require_memory, unbounded
+from simbench.core.config import ConfigError, build, require, unbounded
 from simbench.core.scenario import Seeded, check_name, pin_files, require_results
 from simbench.worlds.rl.learner import LearnerSpec
 from simbench.worlds.rl.population import PopulationSpec

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.core.config import require
-from simbench.worlds.equitable.collectors.base import CollectState, Collector, split
+from simbench.registry import register
+from simbench.worlds.equitable.collectors.base import Collector, CollectState, split
 from simbench.worlds.equitable.collectors.solve import best_allocation, towards
 from simbench.worlds.equitable.curves import fit_curve
-from simbench.registry import register
 
 
 @dataclass(frozen=True)

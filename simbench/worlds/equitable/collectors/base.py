@@ -51,7 +51,9 @@ class Collector(Role):
 def split(weights: np.ndarray, state: CollectState) -> np.ndarray:
     """Integers proportional to ``weights`` summing to the batch (fewer if the budget is short), within budget.
 
-    Largest-remainder rounding; then, while over budget, one sample less from the
+    Largest-remainder rounding from the floor (not ``gvm.largest_remainder``, which starts from
+    round-half-to-even and so breaks some ties the other way, e.g. (1.5, 1.5, 0) to 3: results
+    would change); then, while over budget, one sample less from the
     group whose removal saves the most (ties: the lowest index).  Equivariant
     to the order of groups up to exact ties.
     """

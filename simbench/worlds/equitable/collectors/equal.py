@@ -6,8 +6,8 @@ from typing import Literal
 
 import numpy as np
 
-from simbench.worlds.equitable.collectors.base import CollectState, Collector, split
 from simbench.registry import register
+from simbench.worlds.equitable.collectors.base import Collector, CollectState, split
 
 
 @dataclass(frozen=True)

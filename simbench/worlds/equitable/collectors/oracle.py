@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simbench.worlds.equitable.collectors.base import CollectState, Collector, split
-from simbench.worlds.equitable.collectors.solve import best_allocation, towards
 from simbench.registry import register
+from simbench.worlds.equitable.collectors.base import Collector, CollectState, split
+from simbench.worlds.equitable.collectors.solve import best_allocation, towards
 
 
 @register

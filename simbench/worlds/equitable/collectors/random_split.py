@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simbench.worlds.equitable.collectors.base import CollectState, Collector, split
 from simbench.registry import register
+from simbench.worlds.equitable.collectors.base import Collector, CollectState, split
 
 
 @register

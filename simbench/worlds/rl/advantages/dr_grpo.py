@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simbench.worlds.rl.advantages.grpo import group_advantage
 from simbench.registry import register
+from simbench.worlds.rl.advantages.grpo import group_advantage
 from simbench.worlds.rl.roles import AdvantageEstimator, StepView
 
 

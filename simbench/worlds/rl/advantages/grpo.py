@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simbench.worlds.rl import kernels
 from simbench.registry import register
+from simbench.worlds.rl import kernels
 from simbench.worlds.rl.roles import AdvantageEstimator, StepView
 
 

@@ -6,9 +6,9 @@ from typing import Literal
 
 import numpy as np
 
-from simbench.worlds.rl.allocators.uniform import fit_whole_groups
 from simbench.core.config import UserError, require
 from simbench.registry import register
+from simbench.worlds.rl.allocators._budget import fit_whole_groups
 from simbench.worlds.rl.filters import informative
 from simbench.worlds.rl.roles import SampleAllocator, StepView
 

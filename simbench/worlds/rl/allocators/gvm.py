@@ -17,6 +17,7 @@ import numpy as np
 
 from simbench.core.config import require
 from simbench.registry import register
+from simbench.worlds.rl.allocators._budget import fit_whole_groups
 from simbench.worlds.rl.roles import SampleAllocator, StepView
 
 
@@ -124,7 +125,7 @@ class GVM(SampleAllocator):
         return p, G
 
     def budget(self, view: StepView) -> int:
-        """N = budget_per_prompt x M, less what stage 1 spent when the step budget binds."""
+        """N = budget_per_prompt x M, as RLHFlow/GVM sets it (stage 1's samples are not subtracted)."""
         return int(round(self.params.budget_per_prompt * view.n_slots))
 
     def stage2(self, view: StepView, p: np.ndarray, G: np.ndarray) -> np.ndarray:
@@ -143,8 +144,6 @@ class GVM(SampleAllocator):
         zeros = np.zeros(view.n_slots, np.int64)
         if view.wave == 0:
             want = np.full(view.n_slots, self.params.stage1, np.int64)
-            from simbench.worlds.rl.allocators.uniform import fit_whole_groups
-
             return fit_whole_groups(want, view.cost, view.budget_left)
         if view.wave > 1:
             return zeros

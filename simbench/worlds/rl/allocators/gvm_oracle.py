@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simbench.worlds.rl.allocators.gvm import GVM, GVMParams
 from simbench.registry import register
+from simbench.worlds.rl.allocators.gvm import GVM, GVMParams
 from simbench.worlds.rl.roles import StepView
 
 

@@ -1,6 +1,6 @@
 """Knapsack allocation: maximise sum_i u_i(n_i) s.t. sum_i c_i n_i <= B, n_i in {0} U [n_min, n_max].
 
-ALGORITHMS.md 6b and 7: a per-prompt utility (mixed-group probability,
+Knapsack-RL's formulation (arXiv 2509.25849) generalised: a per-prompt utility (mixed-group probability,
 Knapsack-RL's value, coverage, GVM's variance objective), a Beta posterior of
 each prompt's pass rate from what earlier steps drew (never the latent truth;
 ``knapsack_oracle`` is the exception), and one of three solvers.  The whole
@@ -16,12 +16,12 @@ from typing import Literal
 import numpy as np
 
 from simbench.core.config import require
+from simbench.registry import register
 from simbench.worlds.rl.knapsack.dp import dp_allocate, dp_work, quantise
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
 from simbench.worlds.rl.knapsack.posterior import beta_posterior, canonical_order
 from simbench.worlds.rl.knapsack.relaxation import repair_down, round_and_repair, solve_relaxation, variance_bounded
 from simbench.worlds.rl.knapsack.utilities import value_table, variance_weight
-from simbench.registry import register
 from simbench.worlds.rl.roles import RunInfo, SampleAllocator, StepView
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simbench.worlds.rl.allocators.knapsack import Knapsack
 from simbench.registry import register
+from simbench.worlds.rl.allocators.knapsack import Knapsack
 from simbench.worlds.rl.roles import StepView
 
 

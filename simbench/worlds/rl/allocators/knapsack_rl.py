@@ -1,6 +1,6 @@
 """Knapsack-RL (arXiv 2509.25849), as liziniu/KnapsackRL's code behaves.
 
-Per step, for the batch's prompts (ALGORITHMS.md 6a):
+Per step, for the batch's prompts (liziniu/KnapsackRL, ``exploration_utils.py``):
 
 * p_hat: the mean of the prompt's latest batch of outcomes; if that batch
   had fewer than ``reward_buffer_length`` (16) outcomes, the mean of its most
@@ -39,12 +39,12 @@ from typing import Literal
 import numpy as np
 
 from simbench.core._numba import jit
-from simbench.worlds.rl.allocators.uniform import fit_to_budget
 from simbench.core.config import require
+from simbench.registry import register
+from simbench.worlds.rl.allocators._budget import fit_to_budget
 from simbench.worlds.rl.knapsack.dp import backtrack, mck_dp_kernel
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
 from simbench.worlds.rl.knapsack.posterior import canonical_order
-from simbench.registry import register
 from simbench.worlds.rl.roles import RunInfo, SampleAllocator, StepView
 
 
@@ -186,7 +186,6 @@ class KnapsackRL(SampleAllocator):
     def plan(self, count: np.ndarray, p: np.ndarray, total: int) -> tuple[np.ndarray, bool, bool]:
         """The reference's allocation for prompts in this order; (counts, fallback used, greedy used)."""
         P = self.params
-        S = len(p)
         valid = count >= P.min_buffer_length
         item = valid & (p > 0) & (p < 1)
         rate32 = np.where(valid, p, 0.0).astype(np.float32)  # the reference stores rates in float32

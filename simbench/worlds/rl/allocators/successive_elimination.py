@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln
 
-from simbench.worlds.rl.allocators.uniform import fit_whole_groups
 from simbench.core.config import require
 from simbench.registry import register
+from simbench.worlds.rl.allocators._budget import fit_whole_groups
 from simbench.worlds.rl.roles import SampleAllocator, StepView
 
 

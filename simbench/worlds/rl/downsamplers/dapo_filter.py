@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simbench.worlds.rl import kernels
-from simbench.worlds.rl.filters import informative
 from simbench.core.config import require
 from simbench.registry import register
+from simbench.worlds.rl import kernels
+from simbench.worlds.rl.filters import informative
 from simbench.worlds.rl.roles import Downsampler, StepView
 
 

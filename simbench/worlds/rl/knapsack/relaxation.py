@@ -13,8 +13,8 @@ optimum from above.  In DCP form, lam p^(n/lam) <= z is the exponential cone
 with s_i = p(1-p)^2 for Knapsack-RL's value, 1 for the mixed-group
 probability; coverage drops z1; the variance objective w (1 - 1/n) has the
 perspective w (lam - lam^2 / n) (``quad_over_lin``).  Solved with Clarabel.
-ALGORITHMS.md 6b relaxes only [n_min, n_max] (lam fixed to 1); that is the
-same problem when the budget activates every item.
+Relaxing only [n_min, n_max] (lam fixed to 1) is the same problem when the
+budget activates every item.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Every solver works on a *value table* ``V`` of shape ``(M, n_max + 1)`` with
 ``V[i, n] = u_i(n)`` and ``V[i, 0] = 0``; utilities are either evaluated at a
-point ``p`` or averaged over a Beta(a, b) posterior (ALGORITHMS.md sections 6
-and 7).  All point forms are exact at integer n; the posterior forms use
+point ``p`` or averaged over a Beta(a, b) posterior (Knapsack-RL, arXiv 2509.25849;
+GVM, arXiv 2505.02391).  All point forms are exact at integer n; the posterior forms use
 ``E[p^i (1 - p)^j] = B(a + i, b + j) / B(a, b)``.
 
 Utilities
