@@ -58,3 +58,16 @@ def check_cli_contract(rc: int, out: str, err: str) -> None:
     lines = [line for line in err.splitlines() if line.strip()]
     assert rc == 2, (rc, err)
     assert len(lines) == 1 and lines[0].startswith("simbench: error: "), err
+
+
+def two_strategies(steps=6, seeds=2, **extra):
+    """A tiny scenario with uniform and DAPO (for store, sweep and signal tests); ``extra`` overrides top-level keys."""
+    data = {
+        "name": "tiny",
+        "seeds": seeds,
+        "population": {"train_prompts": 64, "test_prompts": 32},
+        "engine": {"steps": steps, "batch_prompts": 8},
+        "strategies": [{"allocator": {"kind": "uniform", "n": 4}}, {"allocator": {"kind": "dapo", "n": 4, "on_exhausted": "train"}}],
+    }
+    data.update(extra)
+    return data

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import tomli_w
+from foundation_helpers import two_strategies as tiny
 
 from simbench.cli import main
 from simbench.core.config import ConfigError
@@ -28,18 +29,6 @@ from simbench.worlds import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 LINUX_PROC = Path("/proc/self/stat").exists()
-
-
-def tiny(steps=6, seeds=2, **extra):
-    data = {
-        "name": "tiny",
-        "seeds": seeds,
-        "population": {"train_prompts": 64, "test_prompts": 32},
-        "engine": {"steps": steps, "batch_prompts": 8},
-        "strategies": [{"allocator": {"kind": "uniform", "n": 4}}, {"allocator": {"kind": "dapo", "n": 4, "on_exhausted": "train"}}],
-    }
-    data.update(extra)
-    return data
 
 
 def write(path: Path, data: dict) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import tomli_w
+from foundation_helpers import two_strategies as tiny
 
 from simbench.cli import main
 from simbench.commands.compare import compare
@@ -23,18 +24,6 @@ from simbench.worlds import parse_scenario
 from simbench.worlds.rl.report import compare_values
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def tiny(steps=6, seeds=2, **extra):
-    data = {
-        "name": "tiny",
-        "seeds": seeds,
-        "population": {"train_prompts": 64, "test_prompts": 32},
-        "engine": {"steps": steps, "batch_prompts": 8},
-        "strategies": [{"allocator": {"kind": "uniform", "n": 4}}, {"allocator": {"kind": "dapo", "n": 4, "on_exhausted": "train"}}],
-    }
-    data.update(extra)
-    return data
 
 
 def write(tmp_path, data, name="s.toml"):
