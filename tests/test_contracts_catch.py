@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis.errors import Flaky
 
 from simbench.registry import get
 from simbench.testing import AdvantageContract, CollectorContract, DownsamplerContract, LogFormatContract, SelectorContract
@@ -62,11 +63,14 @@ def test_a_broken_role_fails_its_contract(case, test):
 
 
 def fails_with_assertions(run) -> None:
-    """``run`` fails by assertions only (hypothesis groups distinct failures into an ExceptionGroup)."""
-    with pytest.raises((AssertionError, ExceptionGroup)) as err:
+    """``run`` fails by assertions only (hypothesis groups distinct failures into an ExceptionGroup; an
+    older hypothesis reports a failure that does not repeat, a nondeterministic role's, as ``Flaky`` caused by it)."""
+    with pytest.raises((AssertionError, ExceptionGroup, Flaky)) as err:
         run()
     if isinstance(err.value, ExceptionGroup):
         assert err.value.split(AssertionError)[1] is None, err.value.exceptions
+    elif isinstance(err.value, Flaky):
+        assert isinstance(err.value.__cause__, AssertionError), err.value
 
 
 class LosesTheLastGroup(LogFormatContract):
