@@ -200,10 +200,24 @@ def test_report_options_override_the_scenario_and_are_checked(tmp_path, capsys):
     assert math.isinf(summary["tokens_to_target_median"].iloc[0])
 
 
+NUMERIC_PACKAGES = ("python", "numpy", "scipy", "numba", "cvxpy", "pandas")
+
+
 def test_committed_quickstart_summary_is_what_the_code_produces(tmp_path):
-    """The README's command regenerates ``reports/quickstart/summary.csv`` (results are deterministic)."""
+    """The README's command regenerates ``reports/quickstart/summary.csv`` (results are deterministic).
+
+    Deterministic for given package versions: another numpy can order a sum or a sort's ties differently
+    and move a run by a discrete event (seen: numpy 1.26 vs 2.4 changed one allocator's final test pass
+    in the fifth digit).  So the comparison is exact when the numeric packages are those the committed
+    report was made with (its manifest records them), and is skipped, saying so, otherwise.
+    """
+    committed_manifest = json.loads((REPO_ROOT / "reports" / "quickstart" / "manifest.json").read_text())
     out = tmp_path / "quickstart"
     assert main(["run", str(REPO_ROOT / "scenarios" / "quickstart.toml"), "--workers", "2", "--out", str(out), "--quiet"]) == 0
+    made, here = committed_manifest["packages"], json.loads((out / "manifest.json").read_text())["packages"]
+    differ = {k: (made.get(k), here.get(k)) for k in NUMERIC_PACKAGES if made.get(k) != here.get(k)}
+    if differ:
+        pytest.skip(f"reports/quickstart was made with other package versions {differ}: regenerate it to compare")
     fresh = pd.read_csv(out / "summary.csv")
     committed = pd.read_csv(REPO_ROOT / "reports" / "quickstart" / "summary.csv")
     assert list(fresh.columns) == list(committed.columns)
