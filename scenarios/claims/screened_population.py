@@ -1,0 +1,76 @@
+"""Initial pass-rate laws of a prompt set screened by the base model, as exact Beta mixtures.
+
+Several papers filter their training prompts by sampling k responses per prompt from the
+base model and keeping those whose number of correct responses K lies in a set S (e.g.
+Reinforce-Ada, arXiv 2510.04996: k = 16, 1 <= K <= 5 for its standard set, 1 <= K <= 2 for
+its hard set). If p0 follows a Beta mixture sum_c w_c Beta(a_c, b_c), the screened law is
+
+    f(p | K in S) ∝ sum_c w_c Beta(p; a_c, b_c) sum_{j in S} C(k, j) p^j (1 - p)^(k - j),
+
+again a Beta mixture, with components Beta(a_c + j, b_c + k - j) and weights
+w_c C(k, j) B(a_c + j, b_c + k - j) / B(a_c, b_c), normalised: exact, so no table file and
+a fresh draw for every seed. ``python scenarios/claims/screened_population.py`` prints the
+mixtures the claims scenarios use; tests/test_claims_scenarios.py checks they are current.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betaln, gammaln
+
+# The population of `simbench validate bundled:one_shot_rlvr` (reports/validate-one_shot_rlvr/scenario.toml):
+# Qwen2.5-Math-1.5B on 1,209 DeepScaleR prompts, fitted at the log's first appearance.
+CALIBRATED = {
+    "weights": [0.926157477940833, 0.07384252205916697],
+    "alphas": [0.3396784941966462, 654.7536595028248],
+    "betas": [0.8113937899368362, 134.0075313870416],
+}
+
+# (name, k screening responses, kept numbers of correct responses), with the reference's rule:
+# RLHFlow/Reinforce-Ada data_process/prompt_selection.py keeps mean(scores) <= pass_rate and sum > 0,
+# with pass_rate 0.313 (standard set) or 0.125 (hard set), K = 16 (scripts/prepare_data.sh).
+SCREENS = {
+    "reinforce_ada": (16, range(1, 6)),       # 1 <= K <= 5 of 16 (5/16 = 0.3125 <= 0.313)
+    "reinforce_ada_hard": (16, range(1, 3)),  # 1 <= K <= 2 of 16 (2/16 = 0.125)
+}
+
+
+def screened_mixture(weights, alphas, betas, k: int, kept) -> dict:
+    """The Beta mixture of p0 given that K ~ Binomial(k, p0) fell in ``kept``."""
+    out_w, out_a, out_b = [], [], []
+    for w, a, b in zip(weights, alphas, betas):
+        for j in kept:
+            log_choose = gammaln(k + 1) - gammaln(j + 1) - gammaln(k - j + 1)
+            out_w.append(np.log(w) + log_choose + betaln(a + j, b + k - j) - betaln(a, b))
+            out_a.append(a + j)
+            out_b.append(b + k - j)
+    logw = np.array(out_w)
+    w = np.exp(logw - logw.max())
+    return {"weights": [float(x) for x in w / w.sum()], "alphas": [float(x) for x in out_a],
+            "betas": [float(x) for x in out_b]}
+
+
+def kept_share(weights, alphas, betas, k: int, kept) -> float:
+    """P(K in kept) under the mixture: the share of prompts the screen keeps."""
+    total = 0.0
+    for w, a, b in zip(weights, alphas, betas):
+        for j in kept:
+            log_choose = gammaln(k + 1) - gammaln(j + 1) - gammaln(k - j + 1)
+            total += w * np.exp(log_choose + betaln(a + j, b + k - j) - betaln(a, b))
+    return float(total)
+
+
+def toml_fragment(mix: dict) -> str:
+    """The ``[population.pass_rate]`` table for a scenario file (full float precision)."""
+    def row(key):
+        return f"{key} = [{', '.join(repr(x) for x in mix[key])}]"
+    return "\n".join(["kind = \"beta_mixture\"", row("weights"), row("alphas"), row("betas")])
+
+
+if __name__ == "__main__":
+    for name, (k, kept) in SCREENS.items():
+        mix = screened_mixture(**CALIBRATED, k=k, kept=kept)
+        mean = sum(w * a / (a + b) for w, a, b in zip(mix["weights"], mix["alphas"], mix["betas"]))
+        print(f"# {name}: keeps {kept_share(**CALIBRATED, k=k, kept=kept):.3f} of the calibrated population;"
+              f" mean p0 {mean:.4f}")
+        print(toml_fragment(mix))
+        print()
