@@ -32,7 +32,7 @@ cal = _calibrated()
 
 def test_there_is_a_scenario_for_every_claim_of_the_issue():
     names = {p.stem for p in FILES}
-    assert {"reinforce_ada", "reinforce_ada_hard", "gvm_raft", "knapsack_rl", "dapo", "mopps", "dump"} <= names
+    assert {"reinforce_ada", "reinforce_ada_hard", "gvm_raft", "gvm_raft_n32", "knapsack_rl", "dapo", "mopps", "dump"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
