@@ -28,6 +28,8 @@ def golden():
 
 def test_results_are_bit_identical_to_the_golden_ones(golden):
     fresh = results()
+    # the one new column: which step's policy the pool-wide pass rates measure (every step by default)
+    assert (fresh.pop("eval_step") == fresh["step"]).all()
     assert list(fresh.columns) == list(golden.columns)
     pd.testing.assert_frame_equal(fresh, golden, check_exact=True)
 
