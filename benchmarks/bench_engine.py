@@ -143,7 +143,7 @@ def main() -> int:
     print("  (per-sample figures: a step's cost over its samples; raw RNG: one uniform + one normal)")
 
     pool = pool_steps(max(20, int(scale * 200)), max(2, repeats // 2))
-    print(f"train pool 10,000 vs 1,000,000 prompts, 512 x 16 per step (same batch), CPU time per step:")
+    print("train pool 10,000 vs 1,000,000 prompts, 512 x 16 per step (same batch), CPU time per step:")
     for every in (None, EVAL_EVERY):
         small, large = pool[10_000, every], pool[1_000_000, every]
         what = "pool-wide pass rates every step (default)" if every is None else f"engine.eval_every = {every}"

@@ -67,7 +67,8 @@ class EngineSpec:
         require(self.steps >= 1, "steps", self.steps, "an integer >= 1")
         require(self.batch_prompts >= 1, "batch_prompts", self.batch_prompts, "an integer >= 1")
         require(self.max_waves >= 1, "max_waves", self.max_waves, "an integer >= 1")
-        require(self.eval_every is None or self.eval_every >= 1, "eval_every", self.eval_every, "an integer >= 1 (steps between evaluations of the pool-wide pass rates)")
+        require(self.eval_every is None or self.eval_every >= 1, "eval_every", self.eval_every,
+                "an integer >= 1 (steps between evaluations of the pool-wide pass rates)")
 
 
 @dataclass(frozen=True)
