@@ -55,14 +55,12 @@ class StepState:
     """
 
     def __init__(self):
-        self.prompts = self.added = self.drawn = self.pos = _frozen(np.empty(0, np.int64))
-        self.p = self.cost = _frozen(np.empty(0))
-        self.group = _frozen(np.empty(0, np.int32))
+        self.prompts = self.added = self.drawn = self.pos = self.slot = self.wave = _EMPTY[np.int64]
+        self.p = self.cost = self.grad_norm = _EMPTY[np.float64]
+        self.group = _EMPTY[np.int32]
+        self.reward = _EMPTY[np.int8]
+        self.length = _EMPTY[np.int32]
         self.truth_G = None
-        self.slot = self.wave = _frozen(np.empty(0, np.int64))
-        self.reward = _frozen(np.empty(0, np.int8))
-        self.length = _frozen(np.empty(0, np.int32))
-        self.grad_norm = _frozen(np.empty(0))
         self.spent = 0.0
 
     def add_prompts(self, prompts: np.ndarray, wave: int, cost: np.ndarray) -> None:
@@ -89,11 +87,15 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+_EMPTY = {t: _frozen(np.empty(0, t)) for t in (np.int64, np.float64, np.int32, np.int8)}
+
+
 def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """A read-only np.concatenate([old, new]), without copying ``new`` when ``old`` is empty (the usual single-wave step)."""
+    """A read-only np.concatenate([old, new]) of ``old``'s dtype, without copying ``new`` when ``old`` is empty
+    (the usual single-wave step)."""
     if len(old) == 0:
-        return _frozen(np.asarray(new, np.result_type(old, new)))
-    return _frozen(np.concatenate([old, new]))
+        return _frozen(new.astype(old.dtype, copy=False))
+    return _frozen(np.concatenate([old, new], dtype=old.dtype))
 
 
 class Cell:
@@ -131,6 +133,7 @@ class Cell:
         self.state = StepState()
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
         self.eval_due = True
+        self._spending_columns = ((), [])
 
     @property
     def roles(self):
@@ -281,9 +284,9 @@ class Cell:
             by_group, by_band = np.zeros(len(names), np.int64), np.zeros(len(self.PASS_BINS), np.int64)
         else:
             by_group, by_band = kernels.spending(v.group, self.state.p, v.drawn, len(names), len(self.PASS_BINS))
-        row = {f"samples_group_{g}": int(x) for g, x in zip(names, by_group)}
-        row.update({f"samples_p_{b}": int(x) for b, x in zip(self.PASS_BINS, by_band)})
-        return row
+        if self._spending_columns[0] != names:  # a replay sets its own groups after __init__
+            self._spending_columns = (names, [f"samples_group_{g}" for g in names] + [f"samples_p_{b}" for b in self.PASS_BINS])
+        return dict(zip(self._spending_columns[1], by_group.tolist() + by_band.tolist()))
 
     def pool_metrics(self, step: int) -> dict:
         """Pass rates over the whole train pool and test set: computed when due (``eval_due``), else the latest ones.

@@ -182,12 +182,21 @@ def policy_update(rng, slot, reward, length, adv, prompts, p, x, noise, ref_len,
     d = x.shape[1]
     signal = np.zeros(S)
     var = np.zeros(S)
+    # a run of samples of one slot accumulates in registers, from and back to the slot's entries:
+    # the same additions in the same order as adding into the entries sample by sample
+    cur, sig, v = -1, 0.0, 0.0
     for t in range(slot.shape[0]):
         a = adv[t]
         if a != 0.0:
             i = slot[t]
-            signal[i] += a * (reward[t] - p[i])
-            var[i] += a * a * length[t]
+            if i != cur:
+                if cur >= 0:
+                    signal[cur], var[cur] = sig, v
+                cur, sig, v = i, signal[i], var[i]
+            sig += a * (reward[t] - p[i])
+            v += a * a * length[t]
+    if cur >= 0:
+        signal[cur], var[cur] = sig, v
     dphi = np.zeros(d)
     du = np.zeros(S)
     for i in range(S):
