@@ -44,13 +44,13 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     length = np.empty(total, np.int32)
     drawn = np.zeros(n.shape[0], np.int64)
     half_var = 0.5 * sigma * sigma
-    tokens = 0.0
+    tokens = 0  # an integer: exact, and compared as a float like the cap
     t = 0
     for i in range(n.shape[0]):
         pi = p[i]
         m_right = mean_len[i]
         m_wrong = mean_len[i] * wrong_factor
-        for _ in range(n[i]):
+        for k in range(n[i]):
             r = 1 if rng.random() < pi else 0
             m = m_right if r == 1 else m_wrong
             ln = int(round(m * math.exp(sigma * rng.standard_normal() - half_var)))
@@ -58,14 +58,15 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
                 ln = 1
             elif ln > max_len:
                 ln = max_len
-            if tokens + ln > token_cap:
+            if float(tokens + ln) > token_cap:
+                drawn[i] = k
                 return slot[:t], reward[:t], length[:t], drawn
             tokens += ln
             slot[t] = i
             reward[t] = r
             length[t] = ln
-            drawn[i] += 1
             t += 1
+        drawn[i] = max(n[i], 0)
     return slot, reward, length, drawn
 
 
