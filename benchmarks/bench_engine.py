@@ -133,7 +133,7 @@ def main() -> int:
     figures = {}
     for batch, n, train in SIZES:
         samples = batch * n
-        steps = max(10, int(scale * 400_000 / samples))
+        steps = max(10, int(scale * 1_000_000 / samples))
         sc = scenario(batch, n, train, steps)
         engine_step(scenario(batch, n, train, 2))  # numba caches and imports, outside the clock
         t = best_of(repeats, {"engine": lambda: engine_step(sc), "yardstick": lambda: yardstick_step(sc),

@@ -134,6 +134,7 @@ class Cell:
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
         self.eval_due = True
         self._spending_columns = ((), [])
+        self._flags = ((), (False, False))
 
     @property
     def roles(self):
@@ -141,11 +142,18 @@ class Cell:
 
     @property
     def wants_grad_norms(self) -> bool:
-        return any(r.needs_grad_norms for r in self.roles)
+        return self._role_flags()[1]
 
     @property
     def wants_oracle(self) -> bool:
-        return any(r.uses_oracle for r in self.roles)
+        return self._role_flags()[0]
+
+    def _role_flags(self) -> tuple[bool, bool]:
+        """(uses_oracle, needs_grad_norms) of the current roles, recomputed only when a role is replaced."""
+        roles = self.roles
+        if self._flags[0] != roles:
+            self._flags = (roles, (any(r.uses_oracle for r in roles), any(r.needs_grad_norms for r in roles)))
+        return self._flags[1]
 
     # -- the world: outcomes and gradient norms (replay overrides these) -----
     def slot_pass_rates(self, prompts: np.ndarray) -> np.ndarray:
@@ -193,7 +201,7 @@ class Cell:
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:
         sc = self.scenario
         st = self.state = StepState()
-        oracle, norms = self.wants_oracle, self.wants_grad_norms
+        oracle, norms = self._role_flags()
         tokens = sc.budget.unit == "tokens"
         budget = min(sc.budget.per_step, total_left)
         waves = 0
@@ -270,7 +278,7 @@ class Cell:
         h = self.history
         tokens = kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
         kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
-        self.seen_n += int(v.drawn.sum())
+        self.seen_n += len(v.sample_slot)  # every drawn sample is in the step's sample arrays
         self.seen_tokens += float(tokens.sum())
         if self.seen_n > 0:
             self.mean_len_seen = self.seen_tokens / self.seen_n
