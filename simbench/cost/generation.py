@@ -1,0 +1,256 @@
+"""Generation time of one wave of batched decoding: an event-driven simulation and a closed form.
+
+The rollout engines are vLLM-like continuous-batching replicas.  ``R = gpus / tp``
+engines each run decode iterations over their active sequences; one iteration
+with ``b`` sequences and ``C`` tokens of context costs the memory/compute roofline
+
+    t_iter(b, C) = t_fix + max(a + c * C, f * b)
+
+(``a``: reading the weights, ``c``: reading one token's KV cache, ``f``: one
+sequence's forward FLOPs; the split of decode cost into compute and memory traffic
+as in Kinetics, Infini-AI-Lab/Kinetics:cost_model).  The wave ends when the last
+engine finishes (the synchronous barrier of verl's hybrid engine, the straggler
+effect of DAPO's paper, arXiv 2503.14476, section 3.2).
+
+Scheduling rules of the ``event`` model (and of the brute-force reference in the tests):
+
+* dispatch ``chunk``: the wave is split by count into ``R`` contiguous chunks in
+  submission order (verl's ``DataProto.chunk``); ``per_rollout``: one shared queue,
+  each sequence goes to the engine that has room first (Knapsack-RL's rollout balancing);
+* an engine admits queued sequences in order when it starts and whenever its active
+  set changes (a completion or a preemption), while ``b < max_num_seqs`` and the KV
+  cache holds them: with preemption, ``C + tokens + b + 1 <= K_cap`` (room for the
+  next iteration); without, the admitted sequences' final lengths must fit.  A lone
+  sequence is always admitted;
+* admission charges a prefill of ``f`` seconds per prompt token, once per prompt and
+  engine with ``prefix_cache``;
+* with preemption, when the next iteration's tokens would not fit, the most recently
+  admitted sequence is preempted and put back at the front of its queue.  As vLLM's
+  recompute policy does, re-admission re-prefills its prompt and generated tokens
+  (one prefill, not a second decode);
+* an engine whose queue is empty and whose sequences are done stops.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simbench.core._numba import jit
+
+STRAGGLER_QUANTILE = 0.9  # Seer's metric: the share of the wave's time after 90% of its sequences finished
+
+
+@jit
+def iter_sum(b, C0, d, t_fix, a, c, f):
+    """sum_{i<d} t_iter(b, C0 + i*b), in closed form: the compute branch up to the roofline crossover, then memory."""
+    comp = f * b
+    m0 = a + c * C0
+    slope = c * b
+    if slope > 0.0:
+        x = (comp - m0) / slope
+        k = 0.0 if x <= 0.0 else min(float(d), math.ceil(x))
+    else:
+        k = float(d) if comp > m0 else 0.0
+    dd = float(d)
+    mem = (dd - k) * m0 + slope * (dd * (dd - 1.0) - k * (k - 1.0)) / 2.0
+    return dd * t_fix + k * comp + mem
+
+
+@jit
+def chunk_bounds(n, R):
+    """np.array_split's bounds of ``n`` items over ``R`` chunks (the first ``n % R`` one larger)."""
+    out = np.empty(R + 1, np.int64)
+    q, r = n // R, n % R
+    out[0] = 0
+    for e in range(R):
+        out[e + 1] = out[e] + q + (1 if e < r else 0)
+    return out
+
+
+@jit
+def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
+    """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring).
+
+    Parameters
+    ----------
+    P, L : (n,) int64 prompt and response tokens of each sequence, in submission order.
+    prompt : (n,) int64 prompt index in [0, n) of each sequence (for the prefix cache).
+    R, s_max, k_cap : engines, sequence cap and KV capacity (tokens) per engine.
+    t_fix, a, c, f : roofline coefficients in seconds (per iteration, per iteration, per context token, per sequence).
+    per_rollout, prefix_cache, preemption : bool switches.
+
+    Returns
+    -------
+    finish : (n,) float64 time each sequence finished.
+    clock : (R,) float64 time each engine finished.
+    preemptions : int number of preemptions.
+    """
+    n = len(P)
+    finish = np.zeros(n)
+    clock = np.zeros(R)
+    done = np.zeros(R, np.bool_)
+    nq = 1 if per_rollout else R
+    bounds = chunk_bounds(n, nq)
+    queue = np.arange(n)
+    head = bounds[:-1].copy()
+    end = bounds[1:].copy()
+    width = min(n, s_max)
+    act = np.empty((R, max(width, 1)), np.int64)
+    b = np.zeros(R, np.int64)
+    C = np.zeros(R, np.int64)
+    reserve = np.zeros(R, np.int64)
+    g = np.zeros(n, np.int64)
+    cached = np.zeros((R, max(n, 1)), np.bool_)
+    preemptions = 0
+    while True:
+        e = -1
+        for k in range(R):
+            if not done[k] and (e < 0 or clock[k] < clock[e]):
+                e = k
+        if e < 0:
+            break
+        q = 0 if per_rollout else e
+        if preemption:
+            while b[e] > 1 and C[e] + b[e] > k_cap:  # the next iteration's tokens do not fit: preempt the newest
+                j = act[e, b[e] - 1]
+                b[e] -= 1
+                C[e] -= P[j] + g[j]
+                reserve[e] -= P[j] + L[j]
+                head[q] -= 1
+                queue[head[q]] = j
+                preemptions += 1
+        while head[q] < end[q] and b[e] < s_max:
+            j = queue[head[q]]
+            need = P[j] + g[j]
+            if preemption:
+                fits = C[e] + need + b[e] + 1 <= k_cap
+            else:
+                fits = reserve[e] + P[j] + L[j] <= k_cap
+            if not fits and b[e] > 0:
+                break
+            head[q] += 1
+            if g[j] > 0:
+                tokens = need  # recompute after a preemption
+            elif prefix_cache and cached[e, prompt[j]]:
+                tokens = 0
+            else:
+                tokens = P[j]
+                cached[e, prompt[j]] = True
+            clock[e] += f * tokens
+            act[e, b[e]] = j
+            b[e] += 1
+            C[e] += need
+            reserve[e] += P[j] + L[j]
+        if b[e] == 0:
+            done[e] = True
+            continue
+        d = L[act[e, 0]] - g[act[e, 0]]
+        for i in range(1, b[e]):
+            d = min(d, L[act[e, i]] - g[act[e, i]])
+        if preemption:
+            d = max(1, min(d, (k_cap - C[e]) // b[e]))
+        clock[e] += iter_sum(b[e], C[e], d, t_fix, a, c, f)
+        C[e] += d * b[e]
+        kept = 0
+        for i in range(b[e]):
+            j = act[e, i]
+            g[j] += d
+            if g[j] >= L[j]:
+                finish[j] = clock[e]
+                C[e] -= P[j] + L[j]
+                reserve[e] -= P[j] + L[j]
+            else:
+                act[e, kept] = j
+                kept += 1
+        b[e] = kept
+    return finish, clock, preemptions
+
+
+@jit
+def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache):
+    """Closed-form generation time: per engine, the larger of the throughput bound and the longest sequence's latency.
+
+    Throughput: prefill plus ``sum L * t_iter(b, C)/b`` at the engine's mean batch ``b = min(s_max, k_cap/(P+L), n_e)``
+    and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.  ``per_rollout`` pools the engines.
+    """
+    n = len(P)
+    nq = 1 if per_rollout else R
+    share = float(R) if per_rollout else 1.0
+    bounds = chunk_bounds(n, nq)
+    seen = np.zeros(max(n, 1), np.int64) - 1
+    T = 0.0
+    for e in range(nq):
+        lo, hi = bounds[e], bounds[e + 1]
+        if hi == lo:
+            continue
+        sp = 0.0
+        sl = 0.0
+        pre = 0.0
+        lat = 0.0
+        for j in range(lo, hi):
+            sp += P[j]
+            sl += L[j]
+            if not prefix_cache or seen[prompt[j]] != e:
+                pre += P[j]
+                seen[prompt[j]] = e
+            t1 = t_fix + max(a + c * (P[j] + L[j] / 2.0), f)
+            lat = max(lat, P[j] * f + L[j] * t1)
+        m = hi - lo
+        pm, lm = sp / m, sl / m
+        bb = max(1.0, min(float(s_max) * share, k_cap * share / (pm + lm), float(m)))
+        per_engine = bb / share  # the batch on each of the pooled engines
+        t_it = t_fix + max(a + c * per_engine * (pm + lm / 2.0), f * per_engine)
+        thr = (pre * f + sl * t_it / per_engine) / share
+        T = max(T, thr, lat)
+    return T
+
+
+def straggler_time(finish: np.ndarray, T: float) -> float:
+    """Seconds of the wave after ``STRAGGLER_QUANTILE`` of its sequences had finished."""
+    if len(finish) == 0:
+        return 0.0
+    k = max(0, math.ceil(STRAGGLER_QUANTILE * len(finish)) - 1)
+    return T - float(np.partition(finish, k)[k])
+
+
+def coefficients(spec) -> tuple[float, float, float, float]:
+    """(t_fix, a, c, f) of ``t_iter`` in seconds for a ``CostSpec``, per engine of ``tp`` GPUs."""
+    from simbench.cost.spec import kv_bytes_per_token, weight_bytes
+
+    tp = spec.rollout.tp
+    bw = spec.hw.hbm_tbps * 1e12 * spec.hw.bw_eff  # bytes/s each GPU reads; each holds 1/tp of weights and KV
+    flops = spec.hw.peak_tflops * 1e12 * spec.hw.mfu_decode
+    return (spec.rollout.t_fix_ms / 1e3, weight_bytes(spec) / tp / bw, kv_bytes_per_token(spec) / bw,
+            2.0 * spec.model.params / (tp * flops))
+
+
+def wave_time(spec, P: np.ndarray, L: np.ndarray, prompt: np.ndarray) -> tuple[float, float, int]:
+    """(T_gen seconds, straggler seconds, preemptions) of one wave under ``spec.rollout.gen_model``.
+
+    The ``simple`` model has no timeline: its straggler seconds are nan and it never preempts.
+    """
+    from simbench.cost.spec import k_cap
+
+    r = spec.rollout
+    P, L, prompt = (np.ascontiguousarray(x, np.int64) for x in (P, L, prompt))
+    t_fix, a, c, f = coefficients(spec)
+    per_rollout = r.dispatch == "per_rollout"
+    if r.gen_model == "simple":
+        return simple_wave(P, L, prompt, spec.engines, r.max_num_seqs, k_cap(spec), t_fix, a, c, f, per_rollout, r.prefix_cache), math.nan, 0
+    finish, clock, pre = simulate_wave(P, L, prompt, spec.engines, r.max_num_seqs, k_cap(spec), t_fix, a, c, f, per_rollout,
+                                       r.prefix_cache, r.preemption)
+    T = float(clock.max()) if len(clock) else 0.0
+    return T, straggler_time(finish, T), int(pre)
+
+
+def peak_rate(spec, P: np.ndarray, L: np.ndarray) -> float:
+    """Decode tokens per second of all engines fully batched at the wave's mean lengths (``gen_util``'s denominator)."""
+    from simbench.cost.spec import k_cap
+
+    if len(L) == 0:
+        return math.nan
+    t_fix, a, c, f = coefficients(spec)
+    pm, lm = float(np.mean(P)), float(np.mean(L))
+    b = max(1.0, min(float(spec.rollout.max_num_seqs), k_cap(spec) / (pm + lm)))
+    return spec.engines * b / (t_fix + max(a + c * b * (pm + lm / 2.0), f * b))
