@@ -68,6 +68,9 @@ def _convert(tp: Any, value: Any, where: str, unbounded: bool = False) -> Any:
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
+        present = [a for a in args if a is not type(None)]
+        if len(present) == 1:  # optional: the inner error, with its own key path (e.g. inside an optional table)
+            return _convert(present[0], value, where, unbounded)
         errors = []
         for arg in args:
             if arg is type(None):

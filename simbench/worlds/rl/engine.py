@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.core.config import ConfigError, UserError, require_memory
+from simbench.cost.ledger import CostLedger, draw_prompt_lengths
 from simbench.worlds.rl import kernels
 from simbench.worlds.rl.learner import LogisticPolicy, pass_at_k
-from simbench.worlds.rl.population import make_population
+from simbench.worlds.rl.population import make_population, prompt_length_seed
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 from simbench.worlds.rl.scenario import Scenario, build_roles
 
@@ -43,6 +44,10 @@ class Streams:
         pop, sel, out, learn, roles = ss.spawn(5)
         g = np.random.default_rng
         return cls(pop, g(sel), g(out), g(learn), g(roles))
+
+
+class OverBudget(Exception):
+    """The step would take the run's GPU-hours over ``budget.total``: the run stops before it."""
 
 
 class StepState:
@@ -105,6 +110,8 @@ class Cell:
 
         train, test = make_population(scenario.population, self.streams.population, Path(scenario.base_dir))
         self.learner = LogisticPolicy(scenario.learner, train, test)
+        cost = scenario.cost
+        self.ledger = None if cost is None else CostLedger(cost, draw_prompt_lengths(cost, len(train), prompt_length_seed(self.streams.population)))
         self.selector, self.allocator, self.downsampler, self.advantage = build_roles(self.strategy, scenario.trainer)
         b = scenario.budget
         self.info = RunInfo(
@@ -112,7 +119,7 @@ class Cell:
             group=train.group,
             group_names=train.group_names,
             batch_prompts=scenario.engine.batch_prompts,
-            budget_unit=b.unit,
+            budget_unit=b.step_unit,
             step_budget=b.per_step,
             max_len=scenario.population.lengths.max,
         )
@@ -206,6 +213,7 @@ class Cell:
         keep = np.asarray(self.downsampler.keep(v), bool)
         if keep.shape != st.slot.shape:
             raise AllocatorError(f"{self.downsampler!r} returned a mask of shape {keep.shape}, expected {st.slot.shape}")
+        self.step_cost = self.price(st, keep, step)
         adv = np.asarray(self.advantage.advantages(v, keep), np.float64)
         n_kept = int(keep.sum())
         self.step_pass_rates = self.learner.pass_rate(st.prompts)  # what each slot faced this step (for reports)
@@ -213,6 +221,19 @@ class Cell:
         if not math.isfinite(moved):
             raise self.divergence_error(step)
         return v, keep, adv, waves
+
+    def price(self, st: StepState, keep: np.ndarray, step: int) -> dict | None:
+        """The step's time ledger (None without [cost]); ``OverBudget`` if it would pass a GPU-hour total."""
+        if self.ledger is None:
+            return None
+        cost = self.ledger.step(st.prompts, st.slot, st.length, st.wave, keep)
+        b = self.scenario.budget
+        if b.unit == "gpu_hours" and self.ledger.gpu_hours(cost["step_s"]) > b.total:
+            if step == 1:
+                raise ConfigError("budget.total", b.total, f"at least strategy {self.strategy.label!r}'s first step, "
+                                  f"{self.ledger.gpu_hours(cost['step_s']):.3g} GPU-hours (the run would train nothing)")
+            raise OverBudget
+        return cost
 
     def budget_error(self, budget: float) -> ConfigError:
         """The step budget leaves this strategy's allocator nothing to draw: the run would train nothing."""
@@ -300,6 +321,8 @@ class Cell:
         if v is not None:
             for role in self.roles:
                 row.update(role.step_metrics())
+        if self.ledger is not None:
+            row.update(self.ledger.add(self.step_cost if v is not None else None))
         return row
 
     def run(self, progress=None) -> list[dict]:
@@ -309,10 +332,13 @@ class Cell:
         cum_samples = cum_tokens = 0
         for step in range(1, sc.engine.steps + 1):
             spent = cum_tokens if sc.budget.unit == "tokens" else cum_samples
-            total_left = sc.budget.total - spent
+            total_left = sc.budget.total - spent if sc.budget.unit != "gpu_hours" else math.inf
             if total_left <= 0:
                 break
-            v, keep, adv, waves = self.run_step(step, total_left)
+            try:
+                v, keep, adv, waves = self.run_step(step, total_left)
+            except OverBudget:
+                break
             self.record(v, keep)
             for role in self.roles:
                 role.observe(v, keep, adv)
