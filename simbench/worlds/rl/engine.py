@@ -14,6 +14,7 @@ import numpy as np
 
 from simbench.core.config import ConfigError, UserError, require_memory
 from simbench.cost.ledger import CostLedger, draw_prompt_lengths
+from simbench.cost.marginal import time_cost
 from simbench.worlds.rl import kernels
 from simbench.worlds.rl.learner import LogisticPolicy, pass_at_k
 from simbench.worlds.rl.population import make_population, prompt_length_seed
@@ -139,6 +140,10 @@ class Cell:
         return any(r.needs_grad_norms for r in self.roles)
 
     @property
+    def wants_time_cost(self) -> bool:
+        return self.ledger is not None and any(getattr(r, "needs_time_cost", False) for r in self.roles)
+
+    @property
     def wants_oracle(self) -> bool:
         return any(r.uses_oracle for r in self.roles)
 
@@ -161,9 +166,17 @@ class Cell:
     def cost(self, prompts: np.ndarray) -> np.ndarray:
         if self.info.budget_unit == "samples":
             return np.ones(len(prompts))
+        return self.mean_len(prompts)
+
+    def mean_len(self, prompts: np.ndarray) -> np.ndarray:
+        """Each prompt's mean observed response length (the run's mean for a prompt not yet drawn)."""
         h = self.history
         seen = h.n[prompts] > 0
         return np.where(seen, h.tokens[prompts] / np.maximum(h.n[prompts], 1), self.mean_len_seen)
+
+    def time_cost(self, st: StepState) -> np.ndarray:
+        L = self.scenario.population.lengths
+        return time_cost(self.scenario.cost, self.ledger.prompt_len[st.prompts], self.mean_len(st.prompts), L.sigma, L.max, len(st.slot))
 
     def view(self, st: StepState, step: int, wave: int, budget_left: float) -> StepView:
         prompts, added, drawn, pos = _readonly(st.prompts, st.added, st.drawn, st.pos)
@@ -178,6 +191,7 @@ class Cell:
             sample_slot=slot, sample_reward=reward, sample_length=length, sample_wave=swave,
             sample_grad_norm=_readonly(st.grad_norm)[0] if self.wants_grad_norms else None,
             history=self.history, info=self.info, truth_p=truth_p, truth_G=truth_G,
+            time_cost=self.time_cost(st) if self.wants_time_cost else None,
         )
 
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:

@@ -159,7 +159,10 @@ class Scenario(Seeded):
         dup = sorted({x for x in labels if labels.count(x) > 1})
         require(not dup, "strategies", dup, "distinct strategy names (set 'name' to tell them apart)")
         for i, strat in enumerate(self.strategies):
-            build_roles(strat, self.trainer, f"strategies[{i}]")
+            roles = build_roles(strat, self.trainer, f"strategies[{i}]")
+            if self.cost is None and any(getattr(r, "needs_time_cost", False) for r in roles):
+                raise ConfigError(f"strategies[{i}]", strat.label, "a strategy that prices samples in seconds only in a "
+                                  "scenario with a [cost] table")
         registry.make("advantage", self.trainer.advantage, "trainer.advantage")
         require(self.report.baseline in labels, "report.baseline", self.report.baseline,
                 f"the name of one of the strategies: {', '.join(map(repr, labels))}")
