@@ -1,7 +1,7 @@
 """A slow, obviously correct simulator of batched decoding: one decode iteration at a time.
 
-It follows the scheduling rules of ``simbench.cost.generation`` literally (engines take
-turns by their clocks, admission when an engine starts or its active set changed,
+It follows the scheduling rules of ``simbench.cost.generation`` literally (each engine its
+own queue, one engine after another, admission when an engine starts or its active set changed,
 preemption of the newest sequence when the next iteration's tokens do not fit) and pays
 ``t_fix + max(a + c*C, f*b)`` for every iteration, so the event simulator must agree
 with it up to the rounding of a sum.
@@ -16,8 +16,10 @@ import numpy as np
 def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
     """Return (finish times, engine clocks, preemptions), as ``simulate_wave``."""
     n = len(P)
-    order = list(range(n))
-    queues = [deque(order)] if per_rollout else [deque(x.tolist()) for x in np.array_split(np.arange(n), R)]
+    if per_rollout:  # dealt in turn
+        queues = [deque(range(e, n, R)) for e in range(R)]
+    else:  # contiguous chunks
+        queues = [deque(x.tolist()) for x in np.array_split(np.arange(n), R)]
     g = [0] * n
     finish = [0.0] * n
     clock = [0.0] * R
@@ -27,8 +29,8 @@ def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout,
     cached = [set() for _ in range(R)]
     preemptions = 0
     while not all(done):
-        e = min((k for k in range(R) if not done[k]), key=lambda k: (clock[k], k))
-        q = queues[0] if per_rollout else queues[e]
+        e = min(k for k in range(R) if not done[k])  # engines are independent: one after another
+        q = queues[e]
         act = active[e]
         ctx = sum(P[j] + g[j] for j in act)
         if preemption:

@@ -15,8 +15,9 @@ effect of DAPO's paper, arXiv 2503.14476, section 3.2).
 Scheduling rules of the ``event`` model (and of the brute-force reference in the tests):
 
 * dispatch ``chunk``: the wave is split by count into ``R`` contiguous chunks in
-  submission order (verl's ``DataProto.chunk``); ``per_rollout``: one shared queue,
-  each sequence goes to the engine that has room first (Knapsack-RL's rollout balancing);
+  submission order (verl's ``DataProto.chunk``), so a prompt's samples stay together;
+  ``per_rollout``: every rollout is its own job and they are dealt to the engines in
+  turn (Knapsack-RL's rollout balancing), so a prompt's samples spread over them all;
 * an engine admits queued sequences in order when it starts and whenever its active
   set changes (a completion or a preemption), while ``b < max_num_seqs`` and the KV
   cache holds them: with preemption, ``C + tokens + b + 1 <= K_cap`` (room for the
@@ -29,6 +30,11 @@ Scheduling rules of the ``event`` model (and of the brute-force reference in the
   recompute policy does, re-admission re-prefills its prompt and generated tokens
   (one prefill, not a second decode);
 * an engine whose queue is empty and whose sequences are done stops.
+
+A shared queue that the first engine with room draws from would model "the engine
+that frees up first" literally, but at the start of a wave it fills the first
+engine up to ``max_num_seqs`` and leaves the others idle: dealing is what balancing
+means here.
 """
 from __future__ import annotations
 
@@ -69,6 +75,22 @@ def chunk_bounds(n, R):
 
 
 @jit
+def dispatch(n, R, per_rollout):
+    """(order, bounds): engine e runs sequences ``order[bounds[e]:bounds[e+1]]`` in that order."""
+    if not per_rollout:
+        return np.arange(n), chunk_bounds(n, R)
+    order = np.empty(n, np.int64)
+    bounds = np.zeros(R + 1, np.int64)
+    k = 0
+    for e in range(R):
+        for j in range(e, n, R):
+            order[k] = j
+            k += 1
+        bounds[e + 1] = k
+    return order, bounds
+
+
+@jit
 def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
     """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring).
 
@@ -89,81 +111,68 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
     n = len(P)
     finish = np.zeros(n)
     clock = np.zeros(R)
-    done = np.zeros(R, np.bool_)
-    nq = 1 if per_rollout else R
-    bounds = chunk_bounds(n, nq)
-    queue = np.arange(n)
-    head = bounds[:-1].copy()
-    end = bounds[1:].copy()
-    width = min(n, s_max)
-    act = np.empty((R, max(width, 1)), np.int64)
-    b = np.zeros(R, np.int64)
-    C = np.zeros(R, np.int64)
-    reserve = np.zeros(R, np.int64)
-    g = np.zeros(n, np.int64)
-    cached = np.zeros((R, max(n, 1)), np.bool_)
+    queue, bounds = dispatch(n, R, per_rollout)
+    act = np.empty(max(min(n, s_max), 1), np.int64)  # active sequences of the engine, in admission order
+    g = np.zeros(n, np.int64)  # tokens generated so far
+    cached = np.zeros(max(n, 1), np.int64) - 1  # the engine that holds each prompt's prefix
     preemptions = 0
-    while True:
-        e = -1
-        for k in range(R):
-            if not done[k] and (e < 0 or clock[k] < clock[e]):
-                e = k
-        if e < 0:
-            break
-        q = 0 if per_rollout else e
-        if preemption:
-            while b[e] > 1 and C[e] + b[e] > k_cap:  # the next iteration's tokens do not fit: preempt the newest
-                j = act[e, b[e] - 1]
-                b[e] -= 1
-                C[e] -= P[j] + g[j]
-                reserve[e] -= P[j] + L[j]
-                head[q] -= 1
-                queue[head[q]] = j
-                preemptions += 1
-        while head[q] < end[q] and b[e] < s_max:
-            j = queue[head[q]]
-            need = P[j] + g[j]
+    for e in range(R):
+        head, end = bounds[e], bounds[e + 1]
+        t = 0.0
+        b = 0
+        C = 0  # context tokens of the active sequences
+        reserve = 0  # their final lengths
+        while True:
             if preemption:
-                fits = C[e] + need + b[e] + 1 <= k_cap
-            else:
-                fits = reserve[e] + P[j] + L[j] <= k_cap
-            if not fits and b[e] > 0:
+                while b > 1 and C + b > k_cap:  # the next iteration's tokens do not fit: preempt the newest
+                    b -= 1
+                    j = act[b]
+                    C -= P[j] + g[j]
+                    reserve -= P[j] + L[j]
+                    head -= 1
+                    queue[head] = j
+                    preemptions += 1
+            while head < end and b < s_max:
+                j = queue[head]
+                need = P[j] + g[j]
+                if preemption:
+                    fits = C + need + b + 1 <= k_cap
+                else:
+                    fits = reserve + P[j] + L[j] <= k_cap
+                if not fits and b > 0:
+                    break
+                head += 1
+                if g[j] > 0:
+                    t += f * need  # recompute after a preemption
+                elif not (prefix_cache and cached[prompt[j]] == e):
+                    t += f * P[j]
+                    cached[prompt[j]] = e
+                act[b] = j
+                b += 1
+                C += need
+                reserve += P[j] + L[j]
+            if b == 0:
                 break
-            head[q] += 1
-            if g[j] > 0:
-                tokens = need  # recompute after a preemption
-            elif prefix_cache and cached[e, prompt[j]]:
-                tokens = 0
-            else:
-                tokens = P[j]
-                cached[e, prompt[j]] = True
-            clock[e] += f * tokens
-            act[e, b[e]] = j
-            b[e] += 1
-            C[e] += need
-            reserve[e] += P[j] + L[j]
-        if b[e] == 0:
-            done[e] = True
-            continue
-        d = L[act[e, 0]] - g[act[e, 0]]
-        for i in range(1, b[e]):
-            d = min(d, L[act[e, i]] - g[act[e, i]])
-        if preemption:
-            d = max(1, min(d, (k_cap - C[e]) // b[e]))
-        clock[e] += iter_sum(b[e], C[e], d, t_fix, a, c, f)
-        C[e] += d * b[e]
-        kept = 0
-        for i in range(b[e]):
-            j = act[e, i]
-            g[j] += d
-            if g[j] >= L[j]:
-                finish[j] = clock[e]
-                C[e] -= P[j] + L[j]
-                reserve[e] -= P[j] + L[j]
-            else:
-                act[e, kept] = j
-                kept += 1
-        b[e] = kept
+            d = L[act[0]] - g[act[0]]
+            for i in range(1, b):
+                d = min(d, L[act[i]] - g[act[i]])
+            if preemption:
+                d = max(1, min(d, (k_cap - C) // b))
+            t += iter_sum(b, C, d, t_fix, a, c, f)
+            C += d * b
+            kept = 0
+            for i in range(b):
+                j = act[i]
+                g[j] += d
+                if g[j] >= L[j]:
+                    finish[j] = t
+                    C -= P[j] + L[j]
+                    reserve -= P[j] + L[j]
+                else:
+                    act[kept] = j
+                    kept += 1
+            b = kept
+        clock[e] = t
     return finish, clock, preemptions
 
 
@@ -172,15 +181,13 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     """Closed-form generation time: per engine, the larger of the throughput bound and the longest sequence's latency.
 
     Throughput: prefill plus ``sum L * t_iter(b, C)/b`` at the engine's mean batch ``b = min(s_max, k_cap/(P+L), n_e)``
-    and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.  ``per_rollout`` pools the engines.
+    and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.
     """
     n = len(P)
-    nq = 1 if per_rollout else R
-    share = float(R) if per_rollout else 1.0
-    bounds = chunk_bounds(n, nq)
+    order, bounds = dispatch(n, R, per_rollout)
     seen = np.zeros(max(n, 1), np.int64) - 1
     T = 0.0
-    for e in range(nq):
+    for e in range(R):
         lo, hi = bounds[e], bounds[e + 1]
         if hi == lo:
             continue
@@ -188,7 +195,8 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
         sl = 0.0
         pre = 0.0
         lat = 0.0
-        for j in range(lo, hi):
+        for k in range(lo, hi):
+            j = order[k]
             sp += P[j]
             sl += L[j]
             if not prefix_cache or seen[prompt[j]] != e:
@@ -198,10 +206,9 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
             lat = max(lat, P[j] * f + L[j] * t1)
         m = hi - lo
         pm, lm = sp / m, sl / m
-        bb = max(1.0, min(float(s_max) * share, k_cap * share / (pm + lm), float(m)))
-        per_engine = bb / share  # the batch on each of the pooled engines
-        t_it = t_fix + max(a + c * per_engine * (pm + lm / 2.0), f * per_engine)
-        thr = (pre * f + sl * t_it / per_engine) / share
+        bb = max(1.0, min(float(s_max), k_cap / (pm + lm), float(m)))
+        t_it = t_fix + max(a + c * bb * (pm + lm / 2.0), f * bb)
+        thr = pre * f + sl * t_it / bb
         T = max(T, thr, lat)
     return T
 
