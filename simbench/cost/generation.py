@@ -91,8 +91,46 @@ def dispatch(n, R, per_rollout):
 
 
 @jit
+def _heap_push(ht, hj, size, t, j):
+    """Push (t, j) on the min-heap of targets ``ht`` (items ``hj``) holding ``size`` entries; return the new size."""
+    i = size
+    ht[i], hj[i] = t, j
+    while i > 0:
+        parent = (i - 1) // 2
+        if ht[parent] <= ht[i]:
+            break
+        ht[parent], ht[i] = ht[i], ht[parent]
+        hj[parent], hj[i] = hj[i], hj[parent]
+        i = parent
+    return size + 1
+
+
+@jit
+def _heap_pop(ht, hj, size):
+    """Remove the root of the min-heap; return the new size."""
+    size -= 1
+    ht[0], hj[0] = ht[size], hj[size]
+    i = 0
+    while True:
+        small, left, right = i, 2 * i + 1, 2 * i + 2
+        if left < size and ht[left] < ht[small]:
+            small = left
+        if right < size and ht[right] < ht[small]:
+            small = right
+        if small == i:
+            return size
+        ht[small], ht[i] = ht[i], ht[small]
+        hj[small], hj[i] = hj[i], hj[small]
+        i = small
+
+
+@jit
 def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
-    """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring).
+    """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring), O(n log n) per engine.
+
+    An active sequence is kept as the engine iteration at which it will finish (a min-heap finds the next
+    completion); its generated tokens follow from the engine's iteration count.  Entries of preempted or
+    finished sequences are left in the heap and in the admission stack and skipped when met.
 
     Parameters
     ----------
@@ -112,21 +150,34 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
     finish = np.zeros(n)
     clock = np.zeros(R)
     queue, bounds = dispatch(n, R, per_rollout)
-    act = np.empty(max(min(n, s_max), 1), np.int64)  # active sequences of the engine, in admission order
-    g = np.zeros(n, np.int64)  # tokens generated so far
+    g = np.zeros(n, np.int64)  # tokens generated when last admitted or preempted
+    target = np.zeros(n, np.int64)  # iteration at which an active sequence finishes
+    active = np.zeros(n, np.bool_)
     cached = np.zeros(max(n, 1), np.int64) - 1  # the engine that holds each prompt's prefix
+    cap = 2 * n + 2
+    ht = np.empty(cap, np.int64)  # heap of (target, sequence); stale entries skipped
+    hj = np.empty(cap, np.int64)
+    stack = np.empty(cap, np.int64)  # admission order, for preempting the newest; stale entries skipped
     preemptions = 0
     for e in range(R):
         head, end = bounds[e], bounds[e + 1]
         t = 0.0
+        it = 0  # decode iterations run by this engine
         b = 0
         C = 0  # context tokens of the active sequences
         reserve = 0  # their final lengths
+        hsize = 0
+        top = 0
         while True:
             if preemption:
                 while b > 1 and C + b > k_cap:  # the next iteration's tokens do not fit: preempt the newest
+                    top -= 1
+                    j = stack[top]
+                    if not active[j]:
+                        continue
+                    active[j] = False
+                    g[j] = L[j] - (target[j] - it)
                     b -= 1
-                    j = act[b]
                     C -= P[j] + g[j]
                     reserve -= P[j] + L[j]
                     head -= 1
@@ -147,33 +198,56 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
                 elif not (prefix_cache and cached[prompt[j]] == e):
                     t += f * P[j]
                     cached[prompt[j]] = e
-                act[b] = j
+                active[j] = True
+                target[j] = it + L[j] - g[j]
+                if hsize == cap or top == cap:  # compact: keep the live entries only
+                    hsize, top = _compact(ht, hj, hsize, stack, top, active, target)
+                hsize = _heap_push(ht, hj, hsize, target[j], j)
+                stack[top] = j
+                top += 1
                 b += 1
                 C += need
                 reserve += P[j] + L[j]
             if b == 0:
                 break
-            d = L[act[0]] - g[act[0]]
-            for i in range(1, b):
-                d = min(d, L[act[i]] - g[act[i]])
+            while not (active[hj[0]] and target[hj[0]] == ht[0]):  # drop stale heap entries
+                hsize = _heap_pop(ht, hj, hsize)
+            d = ht[0] - it
             if preemption:
                 d = max(1, min(d, (k_cap - C) // b))
             t += iter_sum(b, C, d, t_fix, a, c, f)
             C += d * b
-            kept = 0
-            for i in range(b):
-                j = act[i]
-                g[j] += d
-                if g[j] >= L[j]:
+            it += d
+            while hsize > 0 and ht[0] <= it:
+                j = hj[0]
+                hsize = _heap_pop(ht, hj, hsize)
+                if active[j] and target[j] == it:
+                    active[j] = False
                     finish[j] = t
+                    b -= 1
                     C -= P[j] + L[j]
                     reserve -= P[j] + L[j]
-                else:
-                    act[kept] = j
-                    kept += 1
-            b = kept
         clock[e] = t
     return finish, clock, preemptions
+
+
+@jit
+def _compact(ht, hj, hsize, stack, top, active, target):
+    """Drop the stale entries of the heap and of the admission stack; return their new sizes."""
+    k = 0
+    for i in range(top):
+        if active[stack[i]]:
+            stack[k] = stack[i]
+            k += 1
+    top = k
+    size = 0
+    items = hj[:hsize].copy()
+    times = ht[:hsize].copy()
+    for i in range(len(items)):
+        j = items[i]
+        if active[j] and target[j] == times[i]:
+            size = _heap_push(ht, hj, size, times[i], j)
+    return size, top
 
 
 @jit
@@ -213,12 +287,77 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     return T
 
 
-def straggler_time(finish: np.ndarray, T: float) -> float:
+@jit
+def straggler_time(finish, T):
     """Seconds of the wave after ``STRAGGLER_QUANTILE`` of its sequences had finished."""
     if len(finish) == 0:
         return 0.0
     k = max(0, math.ceil(STRAGGLER_QUANTILE * len(finish)) - 1)
-    return T - float(np.partition(finish, k)[k])
+    return T - np.partition(finish, k)[k]
+
+
+@jit
+def peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, pm, lm):
+    """Decode tokens per second of ``R`` engines fully batched at mean prompt ``pm`` and response ``lm`` tokens."""
+    b = max(1.0, min(float(s_max), k_cap / (pm + lm)))
+    return R * b / (t_fix + max(a + c * b * (pm + lm / 2.0), f * b))
+
+
+@jit
+def wave_kernel(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
+    """(T_gen, straggler seconds, preemptions) of one wave; ``simple``: the closed form (straggling nan, no preemption)."""
+    if simple:
+        return simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache), np.nan, 0
+    finish, clock, pre = simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption)
+    T = clock.max()
+    return T, straggler_time(finish, T), pre
+
+
+@jit
+def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
+    """(gen, straggler seconds, preemptions, decode tokens, capacity token-seconds, waves, kept tokens) of a step.
+
+    The samples of a wave are contiguous (the engine appends them wave by wave).  It lives in this module with
+    the kernels it calls, so that numba's on-disk cache, which tracks a kernel's own file only, never keeps it
+    compiled against an older version of them.
+    """
+    n = len(slot)
+    local = np.full(len(P), -1, np.int64)  # slot -> prompt index within the wave (for the prefix cache)
+    gen = strag = useful = capacity = 0.0
+    pre = waves = 0
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n and wave[stop] == wave[start]:
+            stop += 1
+        m = stop - start
+        Pw = np.empty(m, np.int64)
+        Lw = np.empty(m, np.int64)
+        prompt = np.empty(m, np.int64)
+        k = 0
+        for i in range(m):
+            s = slot[start + i]
+            if local[s] < 0:
+                local[s] = k
+                k += 1
+            prompt[i] = local[s]
+            Pw[i] = P[s]
+            Lw[i] = length[start + i]
+        for i in range(m):
+            local[slot[start + i]] = -1
+        T, st, p = wave_kernel(Pw, Lw, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple)
+        gen += T
+        strag += st
+        pre += p
+        useful += Lw.sum()
+        capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, Pw.mean(), Lw.mean())
+        waves += 1
+        start = stop
+    kept = 0
+    for i in range(n):
+        if keep[i]:
+            kept += P[slot[i]] + length[i]
+    return gen, strag, pre, useful, capacity, waves, kept
 
 
 def coefficients(spec) -> tuple[float, float, float, float]:
@@ -232,32 +371,30 @@ def coefficients(spec) -> tuple[float, float, float, float]:
             2.0 * spec.model.params / (tp * flops))
 
 
+def engine_args(spec) -> tuple:
+    """The engine's arguments of ``wave_kernel`` after the wave: (R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple)."""
+    from simbench.cost.spec import k_cap
+
+    r = spec.rollout
+    return (spec.engines, r.max_num_seqs, k_cap(spec), *coefficients(spec), r.dispatch == "per_rollout", r.prefix_cache,
+            r.preemption, r.gen_model == "simple")
+
+
 def wave_time(spec, P: np.ndarray, L: np.ndarray, prompt: np.ndarray) -> tuple[float, float, int]:
     """(T_gen seconds, straggler seconds, preemptions) of one wave under ``spec.rollout.gen_model``.
 
     The ``simple`` model has no timeline: its straggler seconds are nan and it never preempts.
     """
-    from simbench.cost.spec import k_cap
-
-    r = spec.rollout
+    if len(L) == 0:
+        return 0.0, 0.0, 0
     P, L, prompt = (np.ascontiguousarray(x, np.int64) for x in (P, L, prompt))
-    t_fix, a, c, f = coefficients(spec)
-    per_rollout = r.dispatch == "per_rollout"
-    if r.gen_model == "simple":
-        return simple_wave(P, L, prompt, spec.engines, r.max_num_seqs, k_cap(spec), t_fix, a, c, f, per_rollout, r.prefix_cache), math.nan, 0
-    finish, clock, pre = simulate_wave(P, L, prompt, spec.engines, r.max_num_seqs, k_cap(spec), t_fix, a, c, f, per_rollout,
-                                       r.prefix_cache, r.preemption)
-    T = float(clock.max()) if len(clock) else 0.0
-    return T, straggler_time(finish, T), int(pre)
+    T, s, pre = wave_kernel(P, L, prompt, *engine_args(spec))
+    return float(T), float(s), int(pre)
 
 
 def peak_rate(spec, P: np.ndarray, L: np.ndarray) -> float:
     """Decode tokens per second of all engines fully batched at the wave's mean lengths (``gen_util``'s denominator)."""
-    from simbench.cost.spec import k_cap
-
     if len(L) == 0:
         return math.nan
-    t_fix, a, c, f = coefficients(spec)
-    pm, lm = float(np.mean(P)), float(np.mean(L))
-    b = max(1.0, min(float(spec.rollout.max_num_seqs), k_cap(spec) / (pm + lm)))
-    return spec.engines * b / (t_fix + max(a + c * b * (pm + lm / 2.0), f * b))
+    R, s_max, cap, t_fix, a, c, f = engine_args(spec)[:7]
+    return peak_rate_kernel(R, s_max, cap, t_fix, a, c, f, float(np.mean(P)), float(np.mean(L)))
