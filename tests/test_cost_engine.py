@@ -115,3 +115,13 @@ def test_replay_prices_logged_lengths_and_refuses_a_log_without_them():
     with pytest.raises(ConfigError, match="token counts") as info:
         ReplayCell(dataclasses.replace(sc, cost=CostSpec()), 0, 0, index)
     assert info.value.where == "cost"
+
+
+def test_a_scenario_with_cost_round_trips_through_toml():
+    import tomli_w
+
+    sc = parse_scenario(quickstart(cost={"preset": "qwen2.5-7b-8xa100", "rollout": {"dispatch": "per_rollout"}, "price_per_gpu_hour": 1.5}),
+                        "quickstart.toml")
+    again = parse_scenario(tomllib.loads(tomli_w.dumps(sc.to_dict())), "again.toml")
+    assert again == sc and again.canonical_hash() == sc.canonical_hash()
+    assert again.cost.hw.hbm_tbps == 2.039 and again.cost.rollout.dispatch == "per_rollout"
