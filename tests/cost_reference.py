@@ -13,8 +13,12 @@ from collections import deque
 import numpy as np
 
 
-def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
-    """Return (finish times, engine clocks, preemptions), as ``simulate_wave``."""
+def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, trace=None):
+    """Return (finish times, engine clocks, preemptions), as ``simulate_wave``.
+
+    ``trace``, a dict, receives ``peak``: the most KV tokens any iteration of two or more sequences held
+    (its context plus the tokens it wrote), and ``batch``: the largest batch.
+    """
     n = len(P)
     if per_rollout:  # dealt in turn
         queues = [deque(range(e, n, R)) for e in range(R)]
@@ -61,6 +65,10 @@ def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout,
         if not act:
             done[e] = True
             continue
+        if trace is not None:
+            if len(act) > 1:
+                trace["peak"] = max(trace.get("peak", 0), ctx + len(act))
+            trace["batch"] = max(trace.get("batch", 0), len(act))
         clock[e] += t_fix + max(a + c * ctx, f * len(act))
         for j in act:
             g[j] += 1

@@ -127,3 +127,14 @@ def test_heavy_preemption_matches_brute_force():
         np.testing.assert_allclose(finish, finish_b, rtol=1e-9, atol=0)
         most = max(most, pre / n)
     assert most > 2  # more preemptions than twice the sequences: the compaction ran
+
+
+@settings(max_examples=200, deadline=None)
+@given(waves())
+def test_caches_and_sequence_caps_are_respected(w):
+    trace = {}
+    brute_force_wave(**w, trace=trace)
+    assert trace["batch"] <= w["s_max"]
+    assert trace.get("peak", 0) <= w["k_cap"]  # with or without preemption, batched iterations fit the KV cache
+    if not w["preemption"]:
+        assert simulate_wave(**w)[2] == 0

@@ -114,3 +114,15 @@ def test_step_kernel_equals_the_wave_by_wave_reference(seed, dispatch, gen_model
     got, want = step_times(s, P, slot, length, wave, keep), reference_step(s, P, slot, length, wave, keep)
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
+
+
+def test_gen_util_is_near_one_when_saturated_and_low_when_a_wave_underfills_the_engines():
+    # 4 full batches of equal sequences per engine: every iteration runs at the full batch (only prefills are extra)
+    s = spec(rollout={"max_num_seqs": 32})
+    n = 4 * 32 * 8
+    full = step_times(s, np.full(n, 200), np.arange(n), np.full(n, 1000), np.zeros(n, np.int64), np.ones(n, bool))
+    assert 0.95 < full["gen_util"] <= 1.0 and full["straggler_share"] == 0.0  # all finish together
+    # 8 sequences per engine against room for 32
+    m = 64
+    thin = step_times(s, np.full(m, 200), np.arange(m), np.full(m, 1000), np.zeros(m, np.int64), np.ones(m, bool))
+    assert thin["gen_util"] < 0.5
