@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.core.config import ConfigError, UserError, memory_bytes, require_memory
+from simbench.cost import marginal
+from simbench.cost.ledger import CostLedger, draw_prompt_lengths
 from simbench.worlds.rl import kernels
 from simbench.worlds.rl.learner import LogisticPolicy, mean, pass_at_k
-from simbench.worlds.rl.population import make_population
+from simbench.worlds.rl.population import make_population, prompt_length_seed
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 from simbench.worlds.rl.scenario import Scenario, build_roles
 
@@ -43,6 +45,10 @@ class Streams:
         pop, sel, out, learn, roles = ss.spawn(5)
         g = np.random.default_rng
         return cls(pop, g(sel), g(out), g(learn), g(roles))
+
+
+class OverBudget(Exception):
+    """The step would take the run's GPU-hours over ``budget.total``: the run stops before it."""
 
 
 class StepState:
@@ -111,6 +117,8 @@ class Cell:
 
         train, test = make_population(scenario.population, self.streams.population, Path(scenario.base_dir))
         self.learner = LogisticPolicy(scenario.learner, train, test)
+        cost = scenario.cost
+        self.ledger = None if cost is None else CostLedger(cost, draw_prompt_lengths(cost, len(train), prompt_length_seed(self.streams.population)))
         self.selector, self.allocator, self.downsampler, self.advantage = build_roles(self.strategy, scenario.trainer)
         b = scenario.budget
         self.info = RunInfo(
@@ -118,7 +126,7 @@ class Cell:
             group=train.group,
             group_names=train.group_names,
             batch_prompts=scenario.engine.batch_prompts,
-            budget_unit=b.unit,
+            budget_unit=b.step_unit,
             step_budget=b.per_step,
             max_len=scenario.population.lengths.max,
         )
@@ -143,6 +151,10 @@ class Cell:
     @property
     def wants_grad_norms(self) -> bool:
         return self._role_flags()[1]
+
+    @property
+    def wants_time_cost(self) -> bool:
+        return self.ledger is not None and any(getattr(r, "needs_time_cost", False) for r in self.roles)
 
     @property
     def wants_oracle(self) -> bool:
@@ -177,9 +189,17 @@ class Cell:
     def cost(self, prompts: np.ndarray) -> np.ndarray:
         if self.info.budget_unit == "samples":
             return np.ones(len(prompts))
+        return self.mean_len(prompts)
+
+    def mean_len(self, prompts: np.ndarray) -> np.ndarray:
+        """Each prompt's mean observed response length (the run's mean for a prompt not yet drawn)."""
         h = self.history
         seen = h.n[prompts] > 0
         return np.where(seen, h.tokens[prompts] / np.maximum(h.n[prompts], 1), self.mean_len_seen)
+
+    def time_cost(self, st: StepState) -> np.ndarray:
+        L = self.scenario.population.lengths
+        return marginal.time_cost(self.scenario.cost, self.ledger.prompt_len[st.prompts], self.mean_len(st.prompts), L.sigma, L.max, len(st.slot))
 
     def add_prompts(self, st: StepState, prompts: np.ndarray, wave: int, oracle: bool) -> None:
         """New slots, with what the step keeps per slot: pass rate, cost, group (and the oracle's truth)."""
@@ -196,6 +216,7 @@ class Cell:
             sample_slot=st.slot, sample_reward=st.reward, sample_length=st.length, sample_wave=st.wave,
             sample_grad_norm=st.grad_norm if norms else None, history=self.history, info=self.info,
             truth_p=st.p if oracle else None, truth_G=st.truth_G if oracle else None,
+            time_cost=self.time_cost(st) if self.wants_time_cost else None,
         )
 
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:
@@ -233,12 +254,26 @@ class Cell:
         keep = np.asarray(self.downsampler.keep(v), bool)
         if keep.shape != st.slot.shape:
             raise AllocatorError(f"{self.downsampler!r} returned a mask of shape {keep.shape}, expected {st.slot.shape}")
+        self.step_cost = self.price(st, keep, step)
         adv = np.asarray(self.advantage.advantages(v, keep), np.float64)
         n_kept = int(np.count_nonzero(keep))
         moved = self.learner.update(self.streams.learner, st.prompts, st.slot, st.reward, st.length, adv, n_kept, p=st.p)
         if not math.isfinite(moved):
             raise self.divergence_error(step)
         return v, keep, adv, waves
+
+    def price(self, st: StepState, keep: np.ndarray, step: int) -> dict | None:
+        """The step's time ledger (None without [cost]); ``OverBudget`` if it would pass a GPU-hour total."""
+        if self.ledger is None:
+            return None
+        cost = self.ledger.step(st.prompts, st.slot, st.length, st.wave, keep)
+        b = self.scenario.budget
+        if b.unit == "gpu_hours" and self.ledger.gpu_hours(cost["step_s"]) > b.total:
+            if step == 1:
+                raise ConfigError("budget.total", b.total, f"at least strategy {self.strategy.label!r}'s first step, "
+                                  f"{self.ledger.gpu_hours(cost['step_s']):.3g} GPU-hours (the run would train nothing)")
+            raise OverBudget
+        return cost
 
     def budget_error(self, budget: float) -> ConfigError:
         """The step budget leaves this strategy's allocator nothing to draw: the run would train nothing."""
@@ -325,6 +360,8 @@ class Cell:
         if v is not None:
             for role in self.roles:
                 row.update(role.step_metrics())
+        if self.ledger is not None:
+            row.update(self.ledger.add(self.step_cost if v is not None else None))
         return row
 
     def run(self, progress=None) -> list[dict]:
@@ -335,20 +372,26 @@ class Cell:
         """
         sc = self.scenario
         every = sc.engine.eval_interval
-        tokens = sc.budget.unit == "tokens"
+        tokens, hours = sc.budget.unit == "tokens", sc.budget.unit == "gpu_hours"
         self.eval_due = True
         rows = [self.metrics(0, None, None, None, 0)]
         spent = 0.0
         for step in range(1, sc.engine.steps + 1):
-            total_left = sc.budget.total - spent
+            total_left = math.inf if hours else sc.budget.total - spent
             if total_left <= 0:
                 break
-            v, keep, adv, waves = self.run_step(step, total_left)
+            try:
+                v, keep, adv, waves = self.run_step(step, total_left)
+            except OverBudget:  # the run ends at the previous step: it must end on an evaluation
+                if rows[-1]["eval_step"] != rows[-1]["step"]:
+                    self.eval_due = True
+                    rows[-1].update(self.pool_metrics(rows[-1]["step"]))
+                break
             self.record(v, keep)
             for role in self.roles:
                 role.observe(v, keep, adv)
             spent += float(v.sample_length.sum(dtype=np.int64)) if tokens else len(v.sample_slot)
-            self.eval_due = step % every == 0 or step == sc.engine.steps or spent >= sc.budget.total
+            self.eval_due = step % every == 0 or step == sc.engine.steps or (not hours and spent >= sc.budget.total)
             rows.append(self.metrics(step, v, keep, adv, waves))
             if progress is not None:
                 progress(1)
