@@ -125,3 +125,15 @@ def test_a_scenario_with_cost_round_trips_through_toml():
     again = parse_scenario(tomllib.loads(tomli_w.dumps(sc.to_dict())), "again.toml")
     assert again == sc and again.canonical_hash() == sc.canonical_hash()
     assert again.cost.hw.hbm_tbps == 2.039 and again.cost.rollout.dispatch == "per_rollout"
+
+
+def test_a_run_stopped_by_its_gpu_hour_total_ends_on_an_evaluation():
+    """With engine.eval_every, the step a GPU-hour total stops at is not known in advance: its row is evaluated after."""
+    table = quickstart(steps=40, cost={}, budget={"unit": "gpu_hours", "total": 1.0})
+    ref = run_cell(parse_scenario(table, "quickstart.toml"), 0, 0)
+    assert len(ref) < 41  # the budget, not engine.steps, ended the run
+    every = len(ref)  # past the last step: only the stop can make its row an evaluation
+    out = run_cell(parse_scenario({**table, "engine": {**table["engine"], "eval_every": every}}, "quickstart.toml"), 0, 0)
+    assert len(out) == len(ref) and out[-2]["eval_step"] == 0
+    assert out[-1]["eval_step"] == out[-1]["step"]
+    assert out[-1]["test_pass"] == ref[-1]["test_pass"] and out[-1]["train_pass"] == ref[-1]["train_pass"]
