@@ -32,7 +32,7 @@ from scipy.optimize import brentq, least_squares
 from scipy.special import ndtri
 
 from simbench.cost.generation import wave_time
-from simbench.cost.ledger import train_seconds_per_token
+from simbench.cost.ledger import step_times, train_seconds_per_token
 from simbench.cost.metrics_log import MetricsError, MetricsLog
 from simbench.cost.spec import CostSpec
 
@@ -165,7 +165,7 @@ def fit_trainer(spec: CostSpec, log: MetricsLog, half: int) -> tuple[CostSpec, l
     spec = dataclasses.replace(spec, train=dataclasses.replace(t, use_ref="ref_s" in stages, mfu=1.0))
     per_token_at_full = train_seconds_per_token(spec)  # seconds per token at MFU 1
     if "logprob_s" not in stages:  # this log times no log-prob pass: count only the update's FLOPs
-        per_token_at_full *= (t.ppo_epochs * (6 + 2 * t.grad_ckpt)) / (2 * (1 + spec.train.use_ref) + t.ppo_epochs * (6 + 2 * t.grad_ckpt))
+        per_token_at_full *= update_share(spec)
     k = _slope(tokens[:half], y[:half])
     mfu = min(1.0, per_token_at_full / k)
     spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, mfu=mfu))
@@ -317,3 +317,40 @@ def toml_table(fit: CostFit) -> str:
     if fit.spec.train.use_ref:
         lines.append("train.use_ref = true")
     return "\n".join(lines) + "\n"
+
+
+def update_share(spec: CostSpec) -> float:
+    """The actor update's share of the trainer's seconds (the rest: old-policy log-probs and the reference pass)."""
+    t = spec.train
+    update = t.ppo_epochs * (6.0 + 2.0 * t.grad_ckpt)
+    return update / (2.0 * (1 + t.use_ref) + update)
+
+
+def match_step_time(spec: CostSpec, steps: list[tuple], step_s: float, update_s: float) -> CostSpec:
+    """``spec`` with ``train.mfu`` and ``rollout.t_fix_ms`` set so that these steps average ``update_s`` seconds of
+    actor update and ``step_s`` seconds in all (a published run's mean step time and its update's part).
+
+    ``steps``: each step's ``(P, slot, length, wave, keep)``, the arguments of ``ledger.step_times``.  The update is
+    proportional to 1 / MFU; the rest of the step rises with ``t_fix`` (every decode iteration pays it), found by bisection.
+    """
+    def mean(s: CostSpec, column: str) -> float:
+        return float(np.mean([step_times(s, *st)[column] for st in steps]))
+
+    at_full = dataclasses.replace(spec, train=dataclasses.replace(spec.train, mfu=1.0))
+    mfu = mean(at_full, "train_s") * update_share(spec) / update_s
+    if not 0 < mfu <= 1:
+        raise ValueError(f"an update of {update_s} s needs an MFU of {mfu:.3g}, outside (0, 1]")
+    spec = dataclasses.replace(spec, train=dataclasses.replace(spec.train, mfu=mfu))
+    rest = step_s - update_s
+
+    def gap(t_fix_ms: float) -> float:
+        s = dataclasses.replace(spec, rollout=dataclasses.replace(spec.rollout, t_fix_ms=t_fix_ms))
+        return float(np.mean([(r := step_times(s, *st))["step_s"] - r["train_s"] * update_share(s) for st in steps])) - rest
+
+    if gap(0.0) > 0:
+        raise ValueError(f"the steps take more than {rest} s besides the update even with t_fix = 0")
+    hi = 1.0
+    while gap(hi) < 0:
+        hi *= 2
+    t_fix = brentq(gap, 0.0, hi, xtol=1e-9)
+    return dataclasses.replace(spec, rollout=dataclasses.replace(spec.rollout, t_fix_ms=t_fix))

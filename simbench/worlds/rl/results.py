@@ -42,9 +42,9 @@ def runs_of(df: pd.DataFrame) -> dict[tuple[str, int], pd.DataFrame]:
     return {key: g.sort_values("step") for key, g in df.groupby(["allocator", "seed"], sort=False)}
 
 
-def tokens_to_target(run: pd.DataFrame, target: float, x: str = "cum_tokens") -> float:
-    """First ``x`` (linearly interpolated between steps) at which test_pass reaches ``target``; nan if never."""
-    y = run["test_pass"].to_numpy()
+def tokens_to_target(run: pd.DataFrame, target: float, x: str = "cum_tokens", y: str = "test_pass") -> float:
+    """First ``x`` (linearly interpolated between steps) at which column ``y`` reaches ``target``; nan if never."""
+    y = run[y].to_numpy()
     xs = run[x].to_numpy(float)
     hit = np.flatnonzero(y >= target)
     if len(hit) == 0:
