@@ -1,7 +1,7 @@
 """A slow, obviously correct simulator of batched decoding: one decode iteration at a time.
 
-It follows the scheduling rules of ``simbench.cost.generation`` literally (engines take
-turns by their clocks, admission when an engine starts or its active set changed,
+It follows the scheduling rules of ``simbench.cost.generation`` literally (each engine its
+own queue, one engine after another, admission when an engine starts or its active set changed,
 preemption of the newest sequence when the next iteration's tokens do not fit) and pays
 ``t_fix + max(a + c*C, f*b)`` for every iteration, so the event simulator must agree
 with it up to the rounding of a sum.
@@ -13,11 +13,17 @@ from collections import deque
 import numpy as np
 
 
-def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
-    """Return (finish times, engine clocks, preemptions), as ``simulate_wave``."""
+def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, trace=None):
+    """Return (finish times, engine clocks, preemptions), as ``simulate_wave``.
+
+    ``trace``, a dict, receives ``peak``: the most KV tokens any iteration of two or more sequences held
+    (its context plus the tokens it wrote), and ``batch``: the largest batch.
+    """
     n = len(P)
-    order = list(range(n))
-    queues = [deque(order)] if per_rollout else [deque(x.tolist()) for x in np.array_split(np.arange(n), R)]
+    if per_rollout:  # dealt in turn
+        queues = [deque(range(e, n, R)) for e in range(R)]
+    else:  # contiguous chunks
+        queues = [deque(x.tolist()) for x in np.array_split(np.arange(n), R)]
     g = [0] * n
     finish = [0.0] * n
     clock = [0.0] * R
@@ -27,8 +33,8 @@ def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout,
     cached = [set() for _ in range(R)]
     preemptions = 0
     while not all(done):
-        e = min((k for k in range(R) if not done[k]), key=lambda k: (clock[k], k))
-        q = queues[0] if per_rollout else queues[e]
+        e = min(k for k in range(R) if not done[k])  # engines are independent: one after another
+        q = queues[e]
         act = active[e]
         ctx = sum(P[j] + g[j] for j in act)
         if preemption:
@@ -59,6 +65,10 @@ def brute_force_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout,
         if not act:
             done[e] = True
             continue
+        if trace is not None:
+            if len(act) > 1:
+                trace["peak"] = max(trace.get("peak", 0), ctx + len(act))
+            trace["batch"] = max(trace.get("batch", 0), len(act))
         clock[e] += t_fix + max(a + c * ctx, f * len(act))
         for j in act:
             g[j] += 1

@@ -96,3 +96,32 @@ def test_bad_cost_input_names_the_file(table, where, value, allowed):
     err = info.value
     assert str(err).startswith("quickstart.toml: ") and err.where == where and err.value == value, str(err)
     assert allowed in err.allowed, str(err)
+
+
+def test_replay_prices_logged_lengths_and_refuses_a_log_without_them():
+    from test_logs_replay import make_table
+
+    from simbench.worlds.replay.replay import ReplayCell
+    from simbench.worlds.replay.replay_run import replay_scenario
+    from simbench.worlds.rl.scenario import CostSpec, StrategySpec
+
+    table = make_table({(s, p): 4 for s in (1, 2) for p in range(3)})
+    sc, index = replay_scenario(table, [StrategySpec(allocator={"kind": "uniform", "n": 4})], batch=3, seeds=1)
+    sc = dataclasses.replace(sc, cost=CostSpec())
+    rows = ReplayCell(sc, 0, 0, index).run()
+    assert rows[-1]["step_s"] > 0 and rows[-1]["cum_hours"] > 0
+    table["tokens"] = -1
+    sc, index = replay_scenario(table, [StrategySpec(allocator={"kind": "uniform", "n": 4})], batch=3, seeds=1)
+    with pytest.raises(ConfigError, match="token counts") as info:
+        ReplayCell(dataclasses.replace(sc, cost=CostSpec()), 0, 0, index)
+    assert info.value.where == "cost"
+
+
+def test_a_scenario_with_cost_round_trips_through_toml():
+    import tomli_w
+
+    sc = parse_scenario(quickstart(cost={"preset": "qwen2.5-7b-8xa100", "rollout": {"dispatch": "per_rollout"}, "price_per_gpu_hour": 1.5}),
+                        "quickstart.toml")
+    again = parse_scenario(tomllib.loads(tomli_w.dumps(sc.to_dict())), "again.toml")
+    assert again == sc and again.canonical_hash() == sc.canonical_hash()
+    assert again.cost.hw.hbm_tbps == 2.039 and again.cost.rollout.dispatch == "per_rollout"

@@ -109,3 +109,32 @@ def test_simple_model_bounds():
     assert T >= longest
     event = simulate_wave(P, L, prompt, 8, 256, 2_000_000, t_fix, a, c, f, False, True, True)[1].max()
     assert T == pytest.approx(event, rel=0.5)  # same order of size; the measured error is in test_cost_properties
+
+
+def test_heavy_preemption_matches_brute_force():
+    # caches barely larger than one sequence: sequences are preempted over and over (the kernel compacts its heap)
+    rng = np.random.default_rng(0)
+    most = 0.0
+    for _ in range(150):
+        n = int(rng.integers(2, 30))
+        P, L = rng.integers(1, 20, n), rng.integers(1, 60, n)
+        w = dict(P=P, L=L, prompt=np.arange(n), R=int(rng.integers(1, 3)), s_max=int(rng.integers(2, 30)),
+                 k_cap=int((P + L).max() + rng.integers(0, 30)), t_fix=1e-3, a=1e-3, c=1e-5, f=1e-4,
+                 per_rollout=bool(rng.integers(2)), prefix_cache=False, preemption=True)
+        finish, clock, pre = simulate_wave(**w)
+        finish_b, clock_b, pre_b = brute_force_wave(**w)
+        assert pre == pre_b
+        np.testing.assert_allclose(finish, finish_b, rtol=1e-9, atol=0)
+        most = max(most, pre / n)
+    assert most > 2  # more preemptions than twice the sequences: the compaction ran
+
+
+@settings(max_examples=200, deadline=None)
+@given(waves())
+def test_caches_and_sequence_caps_are_respected(w):
+    trace = {}
+    brute_force_wave(**w, trace=trace)
+    assert trace["batch"] <= w["s_max"]
+    assert trace.get("peak", 0) <= w["k_cap"]  # with or without preemption, batched iterations fit the KV cache
+    if not w["preemption"]:
+        assert simulate_wave(**w)[2] == 0

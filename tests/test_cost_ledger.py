@@ -5,10 +5,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simbench.core.config import build
-from simbench.cost.generation import wave_time
-from simbench.cost.ledger import COLUMNS, CostLedger, draw_prompt_lengths, step_times
+from simbench.cost.generation import peak_rate, wave_time
+from simbench.cost.ledger import COLUMNS, CostLedger, draw_prompt_lengths, step_times, train_seconds_per_token
 from simbench.cost.spec import CostSpec
 
 
@@ -78,3 +80,49 @@ def test_simple_model_has_no_timeline():
     P, slot, length, wave, keep = two_waves()
     row = step_times(s, P, slot, length, wave, keep)
     assert row["gen_s"] > 0 and math.isnan(row["straggler_share"]) and row["preemptions"] == 0
+
+
+def reference_step(s: CostSpec, P, slot, length, wave, keep) -> dict:
+    """The ledger wave by wave in plain Python (numpy), as a reference for the step kernel."""
+    gen = strag = useful = capacity = 0.0
+    pre = 0
+    for w in np.unique(wave):
+        idx = np.flatnonzero(wave == w)
+        prompt = np.unique(slot[idx], return_inverse=True)[1]
+        T, st, p = wave_time(s, P[slot[idx]], length[idx], prompt)
+        gen, strag, pre, useful = gen + T, strag + st, pre + p, useful + float(length[idx].sum())
+        capacity += T * peak_rate(s, P[slot[idx]], length[idx])
+    return {"gen_s": gen, "straggler_share": strag / gen, "gen_util": useful / capacity, "preemptions": pre,
+            "train_s": float(P[slot[keep]].sum() + length[keep].sum()) * train_seconds_per_token(s),
+            "overhead_s": len(np.unique(wave)) * s.overhead.wave_s + s.overhead.sync_s}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["chunk", "per_rollout"]), st.sampled_from(["event", "simple"]),
+       st.booleans(), st.booleans(), st.integers(1, 64))
+def test_step_kernel_equals_the_wave_by_wave_reference(seed, dispatch, gen_model, prefix_cache, preemption, max_num_seqs):
+    rng = np.random.default_rng(seed)
+    s = spec(rollout={"dispatch": dispatch, "gen_model": gen_model, "prefix_cache": prefix_cache, "preemption": preemption,
+                      "max_num_seqs": max_num_seqs, "gpu_mem_util": 0.2})  # a small KV cache: preemption happens
+    n_slots = int(rng.integers(1, 40))
+    P = rng.integers(1, 1024, n_slots)
+    counts = rng.integers(1, 6, size=int(rng.integers(1, 4)))  # samples per wave, in hundreds at most
+    slot = np.concatenate([rng.integers(0, n_slots, 20 * c) for c in counts])
+    wave = np.repeat(np.arange(len(counts)), 20 * counts)
+    length = rng.integers(1, 16384, len(slot)).astype(np.int32)
+    keep = rng.random(len(slot)) < 0.6
+    got, want = step_times(s, P, slot, length, wave, keep), reference_step(s, P, slot, length, wave, keep)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
+
+
+def test_gen_util_is_near_one_when_saturated_and_low_when_a_wave_underfills_the_engines():
+    # 4 full batches of equal sequences per engine: every iteration runs at the full batch (only prefills are extra)
+    s = spec(rollout={"max_num_seqs": 32})
+    n = 4 * 32 * 8
+    full = step_times(s, np.full(n, 200), np.arange(n), np.full(n, 1000), np.zeros(n, np.int64), np.ones(n, bool))
+    assert 0.95 < full["gen_util"] <= 1.0 and full["straggler_share"] == 0.0  # all finish together
+    # 8 sequences per engine against room for 32
+    m = 64
+    thin = step_times(s, np.full(m, 200), np.arange(m), np.full(m, 1000), np.zeros(m, np.int64), np.ones(m, bool))
+    assert thin["gen_util"] < 0.5

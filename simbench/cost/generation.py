@@ -15,8 +15,9 @@ effect of DAPO's paper, arXiv 2503.14476, section 3.2).
 Scheduling rules of the ``event`` model (and of the brute-force reference in the tests):
 
 * dispatch ``chunk``: the wave is split by count into ``R`` contiguous chunks in
-  submission order (verl's ``DataProto.chunk``); ``per_rollout``: one shared queue,
-  each sequence goes to the engine that has room first (Knapsack-RL's rollout balancing);
+  submission order (verl's ``DataProto.chunk``), so a prompt's samples stay together;
+  ``per_rollout``: every rollout is its own job and they are dealt to the engines in
+  turn (Knapsack-RL's rollout balancing), so a prompt's samples spread over them all;
 * an engine admits queued sequences in order when it starts and whenever its active
   set changes (a completion or a preemption), while ``b < max_num_seqs`` and the KV
   cache holds them: with preemption, ``C + tokens + b + 1 <= K_cap`` (room for the
@@ -29,6 +30,11 @@ Scheduling rules of the ``event`` model (and of the brute-force reference in the
   recompute policy does, re-admission re-prefills its prompt and generated tokens
   (one prefill, not a second decode);
 * an engine whose queue is empty and whose sequences are done stops.
+
+A shared queue that the first engine with room draws from would model "the engine
+that frees up first" literally, but at the start of a wave it fills the first
+engine up to ``max_num_seqs`` and leaves the others idle: dealing is what balancing
+means here.
 """
 from __future__ import annotations
 
@@ -69,8 +75,62 @@ def chunk_bounds(n, R):
 
 
 @jit
+def dispatch(n, R, per_rollout):
+    """(order, bounds): engine e runs sequences ``order[bounds[e]:bounds[e+1]]`` in that order."""
+    if not per_rollout:
+        return np.arange(n), chunk_bounds(n, R)
+    order = np.empty(n, np.int64)
+    bounds = np.zeros(R + 1, np.int64)
+    k = 0
+    for e in range(R):
+        for j in range(e, n, R):
+            order[k] = j
+            k += 1
+        bounds[e + 1] = k
+    return order, bounds
+
+
+@jit
+def _heap_push(ht, hj, size, t, j):
+    """Push (t, j) on the min-heap of targets ``ht`` (items ``hj``) holding ``size`` entries; return the new size."""
+    i = size
+    ht[i], hj[i] = t, j
+    while i > 0:
+        parent = (i - 1) // 2
+        if ht[parent] <= ht[i]:
+            break
+        ht[parent], ht[i] = ht[i], ht[parent]
+        hj[parent], hj[i] = hj[i], hj[parent]
+        i = parent
+    return size + 1
+
+
+@jit
+def _heap_pop(ht, hj, size):
+    """Remove the root of the min-heap; return the new size."""
+    size -= 1
+    ht[0], hj[0] = ht[size], hj[size]
+    i = 0
+    while True:
+        small, left, right = i, 2 * i + 1, 2 * i + 2
+        if left < size and ht[left] < ht[small]:
+            small = left
+        if right < size and ht[right] < ht[small]:
+            small = right
+        if small == i:
+            return size
+        ht[small], ht[i] = ht[i], ht[small]
+        hj[small], hj[i] = hj[i], hj[small]
+        i = small
+
+
+@jit
 def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
-    """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring).
+    """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring), O(n log n) per engine.
+
+    An active sequence is kept as the engine iteration at which it will finish (a min-heap finds the next
+    completion); its generated tokens follow from the engine's iteration count.  Entries of preempted or
+    finished sequences are left in the heap and in the admission stack and skipped when met.
 
     Parameters
     ----------
@@ -89,82 +149,105 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
     n = len(P)
     finish = np.zeros(n)
     clock = np.zeros(R)
-    done = np.zeros(R, np.bool_)
-    nq = 1 if per_rollout else R
-    bounds = chunk_bounds(n, nq)
-    queue = np.arange(n)
-    head = bounds[:-1].copy()
-    end = bounds[1:].copy()
-    width = min(n, s_max)
-    act = np.empty((R, max(width, 1)), np.int64)
-    b = np.zeros(R, np.int64)
-    C = np.zeros(R, np.int64)
-    reserve = np.zeros(R, np.int64)
-    g = np.zeros(n, np.int64)
-    cached = np.zeros((R, max(n, 1)), np.bool_)
+    queue, bounds = dispatch(n, R, per_rollout)
+    g = np.zeros(n, np.int64)  # tokens generated when last admitted or preempted
+    target = np.zeros(n, np.int64)  # iteration at which an active sequence finishes
+    active = np.zeros(n, np.bool_)
+    cached = np.zeros(max(n, 1), np.int64) - 1  # the engine that holds each prompt's prefix
+    cap = 2 * n + 2
+    ht = np.empty(cap, np.int64)  # heap of (target, sequence); stale entries skipped
+    hj = np.empty(cap, np.int64)
+    stack = np.empty(cap, np.int64)  # admission order, for preempting the newest; stale entries skipped
     preemptions = 0
-    while True:
-        e = -1
-        for k in range(R):
-            if not done[k] and (e < 0 or clock[k] < clock[e]):
-                e = k
-        if e < 0:
-            break
-        q = 0 if per_rollout else e
-        if preemption:
-            while b[e] > 1 and C[e] + b[e] > k_cap:  # the next iteration's tokens do not fit: preempt the newest
-                j = act[e, b[e] - 1]
-                b[e] -= 1
-                C[e] -= P[j] + g[j]
-                reserve[e] -= P[j] + L[j]
-                head[q] -= 1
-                queue[head[q]] = j
-                preemptions += 1
-        while head[q] < end[q] and b[e] < s_max:
-            j = queue[head[q]]
-            need = P[j] + g[j]
+    for e in range(R):
+        head, end = bounds[e], bounds[e + 1]
+        t = 0.0
+        it = 0  # decode iterations run by this engine
+        b = 0
+        C = 0  # context tokens of the active sequences
+        reserve = 0  # their final lengths
+        hsize = 0
+        top = 0
+        while True:
             if preemption:
-                fits = C[e] + need + b[e] + 1 <= k_cap
-            else:
-                fits = reserve[e] + P[j] + L[j] <= k_cap
-            if not fits and b[e] > 0:
+                while b > 1 and C + b > k_cap:  # the next iteration's tokens do not fit: preempt the newest
+                    top -= 1
+                    j = stack[top]
+                    if not active[j]:
+                        continue
+                    active[j] = False
+                    g[j] = L[j] - (target[j] - it)
+                    b -= 1
+                    C -= P[j] + g[j]
+                    reserve -= P[j] + L[j]
+                    head -= 1
+                    queue[head] = j
+                    preemptions += 1
+            while head < end and b < s_max:
+                j = queue[head]
+                need = P[j] + g[j]
+                if preemption:
+                    fits = C + need + b + 1 <= k_cap
+                else:
+                    fits = reserve + P[j] + L[j] <= k_cap
+                if not fits and b > 0:
+                    break
+                head += 1
+                if g[j] > 0:
+                    t += f * need  # recompute after a preemption
+                elif not (prefix_cache and cached[prompt[j]] == e):
+                    t += f * P[j]
+                    cached[prompt[j]] = e
+                active[j] = True
+                target[j] = it + L[j] - g[j]
+                if hsize == cap or top == cap:  # compact: keep the live entries only
+                    hsize, top = _compact(ht, hj, hsize, stack, top, active, target)
+                hsize = _heap_push(ht, hj, hsize, target[j], j)
+                stack[top] = j
+                top += 1
+                b += 1
+                C += need
+                reserve += P[j] + L[j]
+            if b == 0:
                 break
-            head[q] += 1
-            if g[j] > 0:
-                tokens = need  # recompute after a preemption
-            elif prefix_cache and cached[e, prompt[j]]:
-                tokens = 0
-            else:
-                tokens = P[j]
-                cached[e, prompt[j]] = True
-            clock[e] += f * tokens
-            act[e, b[e]] = j
-            b[e] += 1
-            C[e] += need
-            reserve[e] += P[j] + L[j]
-        if b[e] == 0:
-            done[e] = True
-            continue
-        d = L[act[e, 0]] - g[act[e, 0]]
-        for i in range(1, b[e]):
-            d = min(d, L[act[e, i]] - g[act[e, i]])
-        if preemption:
-            d = max(1, min(d, (k_cap - C[e]) // b[e]))
-        clock[e] += iter_sum(b[e], C[e], d, t_fix, a, c, f)
-        C[e] += d * b[e]
-        kept = 0
-        for i in range(b[e]):
-            j = act[e, i]
-            g[j] += d
-            if g[j] >= L[j]:
-                finish[j] = clock[e]
-                C[e] -= P[j] + L[j]
-                reserve[e] -= P[j] + L[j]
-            else:
-                act[e, kept] = j
-                kept += 1
-        b[e] = kept
+            while not (active[hj[0]] and target[hj[0]] == ht[0]):  # drop stale heap entries
+                hsize = _heap_pop(ht, hj, hsize)
+            d = ht[0] - it
+            if preemption:
+                d = max(1, min(d, (k_cap - C) // b))
+            t += iter_sum(b, C, d, t_fix, a, c, f)
+            C += d * b
+            it += d
+            while hsize > 0 and ht[0] <= it:
+                j = hj[0]
+                hsize = _heap_pop(ht, hj, hsize)
+                if active[j] and target[j] == it:
+                    active[j] = False
+                    finish[j] = t
+                    b -= 1
+                    C -= P[j] + L[j]
+                    reserve -= P[j] + L[j]
+        clock[e] = t
     return finish, clock, preemptions
+
+
+@jit
+def _compact(ht, hj, hsize, stack, top, active, target):
+    """Drop the stale entries of the heap and of the admission stack; return their new sizes."""
+    k = 0
+    for i in range(top):
+        if active[stack[i]]:
+            stack[k] = stack[i]
+            k += 1
+    top = k
+    size = 0
+    items = hj[:hsize].copy()
+    times = ht[:hsize].copy()
+    for i in range(len(items)):
+        j = items[i]
+        if active[j] and target[j] == times[i]:
+            size = _heap_push(ht, hj, size, times[i], j)
+    return size, top
 
 
 @jit
@@ -172,15 +255,13 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     """Closed-form generation time: per engine, the larger of the throughput bound and the longest sequence's latency.
 
     Throughput: prefill plus ``sum L * t_iter(b, C)/b`` at the engine's mean batch ``b = min(s_max, k_cap/(P+L), n_e)``
-    and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.  ``per_rollout`` pools the engines.
+    and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.
     """
     n = len(P)
-    nq = 1 if per_rollout else R
-    share = float(R) if per_rollout else 1.0
-    bounds = chunk_bounds(n, nq)
+    order, bounds = dispatch(n, R, per_rollout)
     seen = np.zeros(max(n, 1), np.int64) - 1
     T = 0.0
-    for e in range(nq):
+    for e in range(R):
         lo, hi = bounds[e], bounds[e + 1]
         if hi == lo:
             continue
@@ -188,7 +269,8 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
         sl = 0.0
         pre = 0.0
         lat = 0.0
-        for j in range(lo, hi):
+        for k in range(lo, hi):
+            j = order[k]
             sp += P[j]
             sl += L[j]
             if not prefix_cache or seen[prompt[j]] != e:
@@ -198,20 +280,84 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
             lat = max(lat, P[j] * f + L[j] * t1)
         m = hi - lo
         pm, lm = sp / m, sl / m
-        bb = max(1.0, min(float(s_max) * share, k_cap * share / (pm + lm), float(m)))
-        per_engine = bb / share  # the batch on each of the pooled engines
-        t_it = t_fix + max(a + c * per_engine * (pm + lm / 2.0), f * per_engine)
-        thr = (pre * f + sl * t_it / per_engine) / share
+        bb = max(1.0, min(float(s_max), k_cap / (pm + lm), float(m)))
+        t_it = t_fix + max(a + c * bb * (pm + lm / 2.0), f * bb)
+        thr = pre * f + sl * t_it / bb
         T = max(T, thr, lat)
     return T
 
 
-def straggler_time(finish: np.ndarray, T: float) -> float:
+@jit
+def straggler_time(finish, T):
     """Seconds of the wave after ``STRAGGLER_QUANTILE`` of its sequences had finished."""
     if len(finish) == 0:
         return 0.0
     k = max(0, math.ceil(STRAGGLER_QUANTILE * len(finish)) - 1)
-    return T - float(np.partition(finish, k)[k])
+    return T - np.partition(finish, k)[k]
+
+
+@jit
+def peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, pm, lm):
+    """Decode tokens per second of ``R`` engines fully batched at mean prompt ``pm`` and response ``lm`` tokens."""
+    b = max(1.0, min(float(s_max), k_cap / (pm + lm)))
+    return R * b / (t_fix + max(a + c * b * (pm + lm / 2.0), f * b))
+
+
+@jit
+def wave_kernel(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
+    """(T_gen, straggler seconds, preemptions) of one wave; ``simple``: the closed form (straggling nan, no preemption)."""
+    if simple:
+        return simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache), np.nan, 0
+    finish, clock, pre = simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption)
+    T = clock.max()
+    return T, straggler_time(finish, T), pre
+
+
+@jit
+def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
+    """(gen, straggler seconds, preemptions, decode tokens, capacity token-seconds, waves, kept tokens) of a step.
+
+    The samples of a wave are contiguous (the engine appends them wave by wave).  It lives in this module with
+    the kernels it calls, so that numba's on-disk cache, which tracks a kernel's own file only, never keeps it
+    compiled against an older version of them.
+    """
+    n = len(slot)
+    local = np.full(len(P), -1, np.int64)  # slot -> prompt index within the wave (for the prefix cache)
+    gen = strag = useful = capacity = 0.0
+    pre = waves = 0
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n and wave[stop] == wave[start]:
+            stop += 1
+        m = stop - start
+        Pw = np.empty(m, np.int64)
+        Lw = np.empty(m, np.int64)
+        prompt = np.empty(m, np.int64)
+        k = 0
+        for i in range(m):
+            s = slot[start + i]
+            if local[s] < 0:
+                local[s] = k
+                k += 1
+            prompt[i] = local[s]
+            Pw[i] = P[s]
+            Lw[i] = length[start + i]
+        for i in range(m):
+            local[slot[start + i]] = -1
+        T, st, p = wave_kernel(Pw, Lw, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple)
+        gen += T
+        strag += st
+        pre += p
+        useful += Lw.sum()
+        capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, Pw.mean(), Lw.mean())
+        waves += 1
+        start = stop
+    kept = 0
+    for i in range(n):
+        if keep[i]:
+            kept += P[slot[i]] + length[i]
+    return gen, strag, pre, useful, capacity, waves, kept
 
 
 def coefficients(spec) -> tuple[float, float, float, float]:
@@ -225,32 +371,30 @@ def coefficients(spec) -> tuple[float, float, float, float]:
             2.0 * spec.model.params / (tp * flops))
 
 
+def engine_args(spec) -> tuple:
+    """The engine's arguments of ``wave_kernel`` after the wave: (R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple)."""
+    from simbench.cost.spec import k_cap
+
+    r = spec.rollout
+    return (spec.engines, r.max_num_seqs, k_cap(spec), *coefficients(spec), r.dispatch == "per_rollout", r.prefix_cache,
+            r.preemption, r.gen_model == "simple")
+
+
 def wave_time(spec, P: np.ndarray, L: np.ndarray, prompt: np.ndarray) -> tuple[float, float, int]:
     """(T_gen seconds, straggler seconds, preemptions) of one wave under ``spec.rollout.gen_model``.
 
     The ``simple`` model has no timeline: its straggler seconds are nan and it never preempts.
     """
-    from simbench.cost.spec import k_cap
-
-    r = spec.rollout
+    if len(L) == 0:
+        return 0.0, 0.0, 0
     P, L, prompt = (np.ascontiguousarray(x, np.int64) for x in (P, L, prompt))
-    t_fix, a, c, f = coefficients(spec)
-    per_rollout = r.dispatch == "per_rollout"
-    if r.gen_model == "simple":
-        return simple_wave(P, L, prompt, spec.engines, r.max_num_seqs, k_cap(spec), t_fix, a, c, f, per_rollout, r.prefix_cache), math.nan, 0
-    finish, clock, pre = simulate_wave(P, L, prompt, spec.engines, r.max_num_seqs, k_cap(spec), t_fix, a, c, f, per_rollout,
-                                       r.prefix_cache, r.preemption)
-    T = float(clock.max()) if len(clock) else 0.0
-    return T, straggler_time(finish, T), int(pre)
+    T, s, pre = wave_kernel(P, L, prompt, *engine_args(spec))
+    return float(T), float(s), int(pre)
 
 
 def peak_rate(spec, P: np.ndarray, L: np.ndarray) -> float:
     """Decode tokens per second of all engines fully batched at the wave's mean lengths (``gen_util``'s denominator)."""
-    from simbench.cost.spec import k_cap
-
     if len(L) == 0:
         return math.nan
-    t_fix, a, c, f = coefficients(spec)
-    pm, lm = float(np.mean(P)), float(np.mean(L))
-    b = max(1.0, min(float(spec.rollout.max_num_seqs), k_cap(spec) / (pm + lm)))
-    return spec.engines * b / (t_fix + max(a + c * b * (pm + lm / 2.0), f * b))
+    R, s_max, cap, t_fix, a, c, f = engine_args(spec)[:7]
+    return peak_rate_kernel(R, s_max, cap, t_fix, a, c, f, float(np.mean(P)), float(np.mean(L)))

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from simbench.cost.generation import peak_rate, wave_time
+from simbench.cost.generation import engine_args, step_kernel
 from simbench.cost.spec import CostSpec
 
 STEP_COLUMNS = ("gen_s", "reward_s", "train_s", "overhead_s", "step_s", "straggler_share", "gen_util", "preemptions")
@@ -39,40 +39,24 @@ def train_seconds_per_token(spec: CostSpec) -> float:
     return flops * spec.model.params / (spec.hw.gpus * t.mfu * spec.hw.peak_tflops * 1e12)
 
 
-def step_times(spec: CostSpec, P: np.ndarray, slot: np.ndarray, length: np.ndarray, wave: np.ndarray, keep: np.ndarray) -> dict:
+def step_times(spec: CostSpec, P: np.ndarray, slot: np.ndarray, length: np.ndarray, wave: np.ndarray, keep: np.ndarray,
+               engine: tuple | None = None) -> dict:
     """The step's columns of ``STEP_COLUMNS`` from its samples.
 
     Parameters
     ----------
     P : (S,) int64 prompt tokens of each slot.
-    slot, length, wave, keep : (T,) each sample's slot, response tokens, wave and whether it trains.
+    slot, length, wave, keep : (T,) each sample's slot, response tokens, wave (non-decreasing) and whether it trains.
+    engine : ``engine_args(spec)``, if already computed.
     """
-    gen = strag = useful = capacity = 0.0
-    pre = 0
-    n_waves = 0
-    for w in np.unique(wave):
-        idx = np.flatnonzero(wave == w)
-        prompt = np.unique(slot[idx], return_inverse=True)[1]
-        Pw, Lw = P[slot[idx]], length[idx].astype(np.int64)
-        T, s, p = wave_time(spec, Pw, Lw, prompt)
-        gen += T
-        strag += s
-        pre += p
-        useful += float(Lw.sum())
-        capacity += T * peak_rate(spec, Pw, Lw)
-        n_waves += 1
-    kept_tokens = float(P[slot[keep]].sum() + length[keep].sum(dtype=np.int64))
-    row = {
-        "gen_s": gen,
-        "reward_s": len(slot) * spec.reward.t_verify_ms / 1e3 / spec.reward.workers,
-        "train_s": kept_tokens * train_seconds_per_token(spec),
-        "overhead_s": n_waves * spec.overhead.wave_s + spec.overhead.sync_s,
-    }
-    row["step_s"] = row["gen_s"] + row["reward_s"] + row["train_s"] + row["overhead_s"]
-    row["straggler_share"] = strag / gen if gen > 0 else math.nan
-    row["gen_util"] = useful / capacity if capacity > 0 else math.nan
-    row["preemptions"] = pre
-    return row
+    engine = engine_args(spec) if engine is None else engine
+    gen, strag, pre, useful, capacity, waves, kept = step_kernel(P, slot, length, wave, np.asarray(keep, np.bool_), *engine)
+    reward = len(slot) * spec.reward.t_verify_ms / 1e3 / spec.reward.workers
+    train = kept * train_seconds_per_token(spec)
+    overhead = waves * spec.overhead.wave_s + spec.overhead.sync_s
+    return {"gen_s": gen, "reward_s": reward, "train_s": train, "overhead_s": overhead, "step_s": gen + reward + train + overhead,
+            "straggler_share": strag / gen if gen > 0 else math.nan, "gen_util": useful / capacity if capacity > 0 else math.nan,
+            "preemptions": int(pre)}
 
 
 class CostLedger:
@@ -81,6 +65,7 @@ class CostLedger:
     def __init__(self, spec: CostSpec, prompt_len: np.ndarray):
         self.spec = spec
         self.prompt_len = np.asarray(prompt_len, np.int64)
+        self.engine = engine_args(spec)
         self.hours = 0.0
 
     def gpu_hours(self, step_s: float = 0.0) -> float:
@@ -89,7 +74,7 @@ class CostLedger:
 
     def step(self, prompts: np.ndarray, slot: np.ndarray, length: np.ndarray, wave: np.ndarray, keep: np.ndarray) -> dict:
         """The columns of a step whose slots hold train prompts ``prompts`` (not yet added to the totals)."""
-        return step_times(self.spec, self.prompt_len[prompts], slot, length, wave, np.asarray(keep, bool))
+        return step_times(self.spec, self.prompt_len[prompts], slot, length, wave, keep, self.engine)
 
     def add(self, row: dict) -> dict:
         """Add a step's ``row`` (from ``step``, or None for step 0) to the totals; return all ``COLUMNS``."""

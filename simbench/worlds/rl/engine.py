@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.core.config import ConfigError, UserError, require_memory
+from simbench.cost import marginal
 from simbench.cost.ledger import CostLedger, draw_prompt_lengths
-from simbench.cost.marginal import time_cost
 from simbench.worlds.rl import kernels
 from simbench.worlds.rl.learner import LogisticPolicy, pass_at_k
 from simbench.worlds.rl.population import make_population, prompt_length_seed
@@ -176,7 +176,7 @@ class Cell:
 
     def time_cost(self, st: StepState) -> np.ndarray:
         L = self.scenario.population.lengths
-        return time_cost(self.scenario.cost, self.ledger.prompt_len[st.prompts], self.mean_len(st.prompts), L.sigma, L.max, len(st.slot))
+        return marginal.time_cost(self.scenario.cost, self.ledger.prompt_len[st.prompts], self.mean_len(st.prompts), L.sigma, L.max, len(st.slot))
 
     def view(self, st: StepState, step: int, wave: int, budget_left: float) -> StepView:
         prompts, added, drawn, pos = _readonly(st.prompts, st.added, st.drawn, st.pos)
