@@ -104,3 +104,12 @@ def test_fit_cost_command_with_a_rollout_dump(tmp_path, capsys):
     expect = fit_cost(start_spec(), read_metrics(metrics), steps=exact, max_num_seqs=256)
     assert out.read_text() == toml_table(expect)
     assert expect.params["train.mfu"] == pytest.approx(TRUE["train.mfu"], rel=1e-9)  # noise-free trainer timings
+
+
+def test_fit_cost_command_from_the_metrics_alone(tmp_path, capsys):
+    metrics = tmp_path / "metrics.jsonl"
+    write_metrics(metrics, true_spec(), synthetic_run(repeats=1), nested=False)
+    assert main(["fit-cost", str(metrics), "--preset", "qwen2.5-7b-8xa100", "--group", "8", "--max-num-seqs", "256"]) == 0
+    text = capsys.readouterr().out
+    assert "response lengths reconstructed from response_length/{mean,max,clip_ratio}" in text
+    assert "fitted on steps 1..4, held out 5..9" in text and text.rstrip().splitlines()[-1].startswith("reward.t_verify_ms = ")

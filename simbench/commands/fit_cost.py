@@ -94,6 +94,10 @@ def _rollout_steps(args, log):
         prompt = np.unique(rows["prompt_id"].to_numpy(), return_inverse=True)[1]
         L = np.maximum(rows["tokens"].to_numpy(np.int64), 1)
         steps.append(StepSamples(np.full(len(L), max(1, int(round(P[i]))), np.int64), L, prompt.astype(np.int64), max(1, int(waves[i]))))
+    unused = sorted(set(by_step) - set(log.frame.index))
+    if unused:
+        print(f"simbench: note: {len(unused)} step(s) of the rollout dump have no metrics line and are not used "
+              f"({', '.join(map(str, unused[:5]))}{', ...' if len(unused) > 5 else ''})")
     return steps
 
 

@@ -11,7 +11,7 @@ the second half (R^2 on both, and the held-out mean absolute relative error):
 * generation: ``(t_fix_ms, bw_eff, mfu_decode, wave_s)`` by least squares of the relative
   error of the simulated generation time (timing noise scales with the time) (``generation.wave_time`` of every wave, plus ``wave_s`` per
   generate call) against ``timing_s/gen``, for each ``max_num_seqs`` of a search over
-  integers (powers of two, then a golden-section refinement);
+  integers (powers of two, then a ternary search);
 * sync: the median of ``timing_s/step`` minus every top-level ``timing_s/`` stage.
 
 The simulation needs every sample's response length.  A rollout dump gives them; from the
@@ -69,7 +69,9 @@ def lengths_from_stats(n: int, mean: float, longest: float, clip_ratio: float = 
     if k >= n or mean >= longest:
         L = np.full(n, longest)
     else:
-        gap = lambda s: float(lengths(s).mean()) - mean  # noqa: E731  (decreasing in sigma)
+        def gap(sigma: float) -> float:  # decreasing in sigma
+            return float(lengths(sigma).mean()) - mean
+
         hi = 8.0
         sigma = brentq(gap, 1e-9, hi) if gap(hi) < 0 < gap(1e-9) else (1e-9 if gap(1e-9) <= 0 else hi)
         L = lengths(sigma)
@@ -223,7 +225,7 @@ def fit_generation(spec: CostSpec, steps: list[StepSamples], y: np.ndarray, half
         grid = [1 << e for e in range(3, int(math.log2(top)) + 1)]
         best = min(grid, key=solve)
         lo, hi = max(1, best // 2), min(top, best * 2)
-        best = _golden_int(solve, lo, hi, best)
+        best = _ternary_int(solve, lo, hi, best)
         if best >= busiest:
             note = (f"max_num_seqs not identified: no fitted step had more than {busiest} sequences per engine, so any "
                     f"value >= {busiest} fits as well; set it from the run's configuration")
@@ -250,7 +252,7 @@ def _standard_errors(res) -> np.ndarray:
     return np.sqrt(np.maximum(np.diag(cov), 0.0))
 
 
-def _golden_int(f, lo: int, hi: int, best: int) -> int:
+def _ternary_int(f, lo: int, hi: int, best: int) -> int:
     """The integer in [lo, hi] minimising ``f`` by ternary search (``f`` unimodal there; ``best`` a known good point)."""
     while hi - lo > 2:
         a, b = lo + (hi - lo) // 3, hi - (hi - lo) // 3
