@@ -53,7 +53,8 @@ def test_a_scenario_names_its_world_and_an_unknown_world_is_an_error():
 
 def _shared_modules():
     for path in sorted((ROOT / "simbench" / "core").rglob("*.py")) + sorted((ROOT / "simbench" / "commands").glob("*.py")):
-        if path.name not in ("replay.py", "validate.py"):  # the replay and validate commands are the replay world's
+        # the replay and validate commands are the replay world's; fit-cost reads rollout dumps with its verl reader
+        if path.name not in ("replay.py", "validate.py", "fit_cost.py"):
             yield path
 
 

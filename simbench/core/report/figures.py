@@ -59,17 +59,19 @@ def _curves(ax, df: pd.DataFrame, x: str, y: str, scale: float = 1.0, points: in
     ax.grid(alpha=0.3)
 
 
+# x axes of the learning curves: (label, name in the title, scale)
+X_AXES = {"cum_tokens": ("cumulative tokens generated (millions)", "tokens", 1e6), "step": ("training step", "steps", 1.0),
+          "cum_hours": ("wall-clock hours (cost model)", "wall-clock hours", 1.0)}
+
+
 def learning_curve_figure(df: pd.DataFrame, x: str = "cum_tokens", y: str = "test_pass", title: str = "") -> plt.Figure:
-    """Test pass rate vs cumulative tokens (or steps), mean and 95% band over seeds, one line per allocator."""
+    """Test pass rate vs cumulative tokens, steps or hours, mean and 95% band over seeds, one line per allocator."""
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
-    if x == "cum_tokens":
-        _curves(ax, df, x, y, scale=1e6)
-        ax.set_xlabel("cumulative tokens generated (millions)")
-    else:
-        _curves(ax, df, x, y)
-        ax.set_xlabel("training step")
+    label, name, scale = X_AXES[x]
+    _curves(ax, df, x, y, scale=scale)
+    ax.set_xlabel(label)
     ax.set_ylabel("test pass rate (mean pass@1 over test prompts)")
-    ax.set_title(title or f"Test pass rate vs {'tokens' if x == 'cum_tokens' else 'steps'} (mean, 95% band over seeds)")
+    ax.set_title(title or f"Test pass rate vs {name} (mean, 95% band over seeds)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -196,4 +198,21 @@ def sweep_heatmap_figure(per_cell: pd.DataFrame, px: str, py: str, metric: str =
         ax.set_title(alloc)
     fig.colorbar(im, ax=axes[0].tolist(), label=metric.replace("_", " ") + " (mean over seeds)")
     fig.suptitle(f"{metric.replace('_', ' ')} over the grid {px} x {py}")
+    return fig
+
+
+def stacked_bars_figure(table: pd.DataFrame, title: str, ylabel: str) -> plt.Figure:
+    """One stacked bar per row of ``table`` (index: the bars' labels; columns: the stacked parts, bottom first)."""
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(table) + 3), 4.5), dpi=110)
+    bottom = np.zeros(len(table))
+    for i, part in enumerate(table.columns):
+        values = table[part].to_numpy(float)
+        ax.bar(np.arange(len(table)), values, 0.6, bottom=bottom, label=part, hatch=HATCHES[i % len(HATCHES)], edgecolor="black", alpha=0.8)
+        bottom += values
+    ax.set_xticks(np.arange(len(table)), [str(i) for i in table.index], rotation=20, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
     return fig

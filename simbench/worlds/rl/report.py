@@ -10,7 +10,20 @@ from simbench.core import stats
 from simbench.core.config import ConfigError
 from simbench.core.report import Table, figure, figures, final_values, seeds_text
 from simbench.core.store import load
-from simbench.worlds.rl.results import Target, at_equal_budget, default_rule, default_target, level_target, summarise, support_of
+from simbench.cost.ledger import COLUMNS as COST_COLUMNS
+from simbench.worlds.rl.results import (
+    Target,
+    at_equal_budget,
+    default_rule,
+    default_target,
+    has_cost,
+    level_target,
+    summarise,
+    support_of,
+    time_split,
+    time_summary,
+    with_total,
+)
 
 OPTIONS = ("baseline", "target", "thin")
 THIN = 1000  # rows per unit read by default
@@ -58,6 +71,8 @@ def summary_of(cells: list[tuple[dict, pd.DataFrame]], manifest: dict, baseline=
         _check_baseline(g, base, baseline is not None, manifest)
         tgt = tgt or default_target(g, base)
         s = summarise(g, base, tgt)
+        if has_cost(g):  # the cost model's columns: time and GPU-hours to target, final hours and dollars
+            s = s.merge(time_summary(g, base, tgt).drop(columns=["seeds", "seeds_reaching_target"]), on="allocator", how="left")
         if manifest["swept"]:
             for k in reversed(manifest["swept"]):
                 s.insert(0, k, cell["params"][k])
@@ -98,11 +113,37 @@ def _cell_sections(df: pd.DataFrame, s: pd.DataFrame, baseline: str, target: Tar
               f"at their final tokens), 95% percentile bootstrap interval; speedup vs {baseline}: ratio of the medians "
               f"({baseline} / allocator), 95% paired bootstrap interval", tokens),
     ]
+    if has_cost(df):
+        blocks += _time_sections(df, baseline, target, folder, seeds)
     eq = at_equal_budget(df, baseline)
     blocks.append(Table(f"Test pass rate at equal token budget ({eq['token_budget'].iloc[0]:,.0f} tokens, the least any run spent): "
                         f"mean over {seeds_text(eq['seeds'])}, 95% Student-t interval on the logit scale; gain vs {baseline}: "
                         "mean per-seed difference, 95% paired Student-t interval on the logit scale of [-1, 1]", eq))
     return blocks
+
+
+def _time_sections(df: pd.DataFrame, baseline: str, target: Target, folder: Path, seeds: str) -> list:
+    """The cost model's figures and tables: learning curves in hours, time and GPU-hours to target, where the time goes."""
+    t = time_summary(df, baseline, target)
+    sp = f"hours_speedup_vs_{baseline}"
+    to_target = t[["allocator", "seeds"]].assign(reached=t["seeds_reaching_target"].astype(str) + " of " + t["seeds"].astype(str))
+    cols = [f"{x}_to_target_median{c}" for x in ("cum_hours", "gpu_hours") for c in ("", "_ci_low", "_ci_high")]
+    to_target = pd.concat([to_target, t[cols + [sp, sp + "_ci_low", sp + "_ci_high"]]], axis=1)
+    split = time_split(df)
+    return [
+        figure(figures.learning_curve_figure(df, "cum_hours"), folder, "learning_curve_hours", "test pass rate vs wall-clock hours"),
+        Table(f"Time to target ({target.short()}) under the cost model: wall-clock hours and GPU-hours, Kaplan-Meier medians over "
+              f"{seeds} (runs that never reach it censored at their final hours), 95% percentile bootstrap intervals; speedup "
+              f"in hours vs {baseline}: ratio of the medians ({baseline} / allocator), 95% paired bootstrap interval", to_target),
+        Table(f"Cost of the whole run: mean over {seeds} of the final wall-clock hours, GPU-hours and dollars, 95% Student-t "
+              "interval (n/a: the scenario sets no cost.price_per_gpu_hour)",
+              t[["allocator"] + [f"final_{c}{s}" for c in ("cum_hours", "gpu_hours", "usd") for s in ("", "_ci_low", "_ci_high")]]),
+        figure(figures.stacked_bars_figure(split, "Where the time goes (cost model): mean hours per run", "wall-clock hours per run"),
+               folder, "time_split", "hours per run in generation, straggling (the wave after 90% of its sequences finished), "
+                                     "reward, training and overheads"),
+        Table(f"Where the time goes: mean hours per run over {seeds}; straggling = straggler_share x gen_s; total: 95% "
+              "Student-t interval", with_total(split, df).reset_index()),
+    ]
 
 
 def _targets_text(cells, settings) -> str:
@@ -153,6 +194,12 @@ def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None 
 
 
 def compare_values(root: Path, manifest: dict, metric: str | None):
-    """Per (cell,) allocator and seed, the final ``metric`` (default test_pass)."""
+    """Per (cell,) allocator and seed, the final ``metric`` (default test_pass; ``cum_hours``, ``gpu_hours``, ``usd``: the run's cost)."""
     metric = metric or "test_pass"
-    return final_values(root, manifest, metric, "step", support_of(metric))
+    try:
+        return final_values(root, manifest, metric, "step", support_of(metric))
+    except ConfigError as err:
+        if metric in COST_COLUMNS:
+            raise ConfigError(err.where, err.value, f"{err.allowed} (the cost model's columns need a [cost] table in the scenario)",
+                              err.source) from None
+        raise

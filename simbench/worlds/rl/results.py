@@ -42,9 +42,9 @@ def runs_of(df: pd.DataFrame) -> dict[tuple[str, int], pd.DataFrame]:
     return {key: g.sort_values("step") for key, g in df.groupby(["allocator", "seed"], sort=False)}
 
 
-def tokens_to_target(run: pd.DataFrame, target: float, x: str = "cum_tokens") -> float:
-    """First ``x`` (linearly interpolated between steps) at which test_pass reaches ``target``; nan if never."""
-    y = run["test_pass"].to_numpy()
+def tokens_to_target(run: pd.DataFrame, target: float, x: str = "cum_tokens", y: str = "test_pass") -> float:
+    """First ``x`` (linearly interpolated between steps) at which column ``y`` reaches ``target``; nan if never."""
+    y = run[y].to_numpy()
     xs = run[x].to_numpy(float)
     hit = np.flatnonzero(y >= target)
     if len(hit) == 0:
@@ -112,12 +112,12 @@ def level_target(level: float, where: str) -> Target:
     return Target(float(level), "level", f"set by {where}")
 
 
-def time_to_target(runs: dict, target: Target) -> dict[tuple[str, int], tuple[float, bool]]:
-    """(tokens, reached) per run: tokens to the target, or the run's final tokens if censored."""
+def time_to_target(runs: dict, target: Target, x: str = "cum_tokens") -> dict[tuple[str, int], tuple[float, bool]]:
+    """(x, reached) per run: ``x`` (tokens, hours, ...) at the target, or the run's final ``x`` if censored."""
     out = {}
     for key, r in runs.items():
-        t = tokens_to_target(r, target.level_of(r)) if math.isfinite(target.value) else math.nan
-        out[key] = (t, True) if math.isfinite(t) else (float(r["cum_tokens"].iloc[-1]), False)
+        t = tokens_to_target(r, target.level_of(r), x) if math.isfinite(target.value) else math.nan
+        out[key] = (t, True) if math.isfinite(t) else (float(r[x].iloc[-1]), False)
     return out
 
 
@@ -196,3 +196,65 @@ def at_equal_budget(df: pd.DataFrame, baseline: str = "uniform") -> pd.DataFrame
             "paired_seeds": len(diffs), f"gain_vs_{baseline}": d, f"gain_vs_{baseline}_ci_low": dlo, f"gain_vs_{baseline}_ci_high": dhi,
         })
     return pd.DataFrame(rows)
+
+
+# the cost model's columns (simbench.cost.ledger) that mark results priced in time
+TIME_AXES = ("cum_hours", "gpu_hours")
+
+
+def has_cost(df: pd.DataFrame) -> bool:
+    """Whether the results carry the cost model's time columns (the scenario had a [cost] table)."""
+    return all(c in df.columns for c in (*TIME_AXES, "gen_s", "train_s", "overhead_s", "reward_s", "straggler_share", "usd"))
+
+
+def time_summary(df: pd.DataFrame, baseline: str, target: Target) -> pd.DataFrame:
+    """One row per allocator: wall-clock hours and GPU-hours to ``target`` (Kaplan-Meier medians, runs that never reach
+    it censored at their final hours, 95% percentile bootstrap intervals), the speedup in hours vs ``baseline``
+    (ratio of the medians, 95% paired bootstrap interval), and the final hours, GPU-hours and dollars (means with 95%
+    Student-t intervals; nan without a price)."""
+    check_baseline(df, baseline)
+    runs = runs_of(df)
+    rows = {alloc: {"allocator": alloc} for alloc in dict.fromkeys(a for a, _ in runs)}
+    for x in TIME_AXES:
+        ttt = time_to_target(runs, target, x)
+        for alloc, row in rows.items():
+            seeds = [s for a, s in runs if a == alloc]
+            t, e = _times(ttt, [(alloc, s) for s in seeds])
+            med, lo, hi = _median_and_ci(t, e)
+            row.update({"seeds": len(seeds), "seeds_reaching_target": int(e.sum()), f"{x}_to_target_median": med,
+                        f"{x}_to_target_median_ci_low": lo, f"{x}_to_target_median_ci_high": hi})
+            if x == "cum_hours":
+                paired = [s for s in seeds if (baseline, s) in ttt]
+                sp = _speedup(*_times(ttt, [(baseline, s) for s in paired]), *_times(ttt, [(alloc, s) for s in paired]))
+                row.update(dict(zip([f"hours_speedup_vs_{baseline}", f"hours_speedup_vs_{baseline}_ci_low",
+                                     f"hours_speedup_vs_{baseline}_ci_high"], sp)))
+    for alloc, row in rows.items():
+        finals = [runs[alloc, s].iloc[-1] for a, s in runs if a == alloc]
+        for col in ("cum_hours", "gpu_hours", "usd"):
+            m, lo, hi = stats.mean_ci(np.array([f[col] for f in finals], float), stats.REAL)
+            row.update({f"final_{col}": m, f"final_{col}_ci_low": lo, f"final_{col}_ci_high": hi})
+    return pd.DataFrame(list(rows.values()))
+
+
+def time_split(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean hours per run of each allocator in generation, straggling (``straggler_share x gen_s``: the wave's time after
+    90% of its sequences finished), reward, training and overheads (index: allocator).  Without a straggler timeline
+    (``gen_model = "simple"``) straggling is 0 and generation holds it.  Each run's parts share its final ``cum_hours``
+    in proportion to their sums over the rows read."""
+    d = df.assign(straggling_s=df["gen_s"] * df["straggler_share"].fillna(0.0))
+    d = d.assign(generation_s=d["gen_s"] - d["straggling_s"])
+    parts = {"generation": "generation_s", "straggling": "straggling_s", "reward": "reward_s", "training": "train_s",
+             "overheads": "overhead_s"}
+    g = d.groupby(["allocator", "seed"], sort=False)
+    per_run = g[list(parts.values())].sum()
+    # each run's split of its final cum_hours: exact, and still right when the report reads a thinned subset of the steps
+    per_run = per_run.div(per_run.sum(axis=1).replace(0, np.nan), axis=0).mul(g["cum_hours"].max(), axis=0)
+    return per_run.groupby(level="allocator", sort=False).mean().rename(columns={v: k for k, v in parts.items()})
+
+
+def with_total(split: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """``split`` with each allocator's total hours per run: mean and 95% Student-t interval over seeds."""
+    finals = df.groupby(["allocator", "seed"], sort=False)["cum_hours"].max()
+    ci = {a: stats.mean_ci(finals.loc[a].to_numpy(float), stats.REAL) for a in split.index}
+    return split.assign(total=[ci[a][0] for a in split.index], total_ci_low=[ci[a][1] for a in split.index],
+                        total_ci_high=[ci[a][2] for a in split.index])
