@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simbench.core.config import UserError
 from simbench.core.version import __version__
 
 try:
@@ -37,7 +38,7 @@ except ImportError:  # Windows
 PACKAGES = ("numpy", "scipy", "numba", "cvxpy", "pandas", "pyarrow", "matplotlib")
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError):
     """A results directory cannot be used as it is; the message says what to do."""
 
 
