@@ -6,6 +6,7 @@ Only the module of the command asked for is imported (``--help``, ``--version`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -24,6 +25,8 @@ COMMANDS = {
     "sweep": "run a parameter sweep ([sweep] grid / zip) into a resumable store, with a report",
     "validate": "calibrate the simulator to a real log and write a validation report",
 }
+# the commands that write a report: each takes --svg
+REPORTING = ("replay", "report", "run", "sweep", "validate")
 # Errors whose message already says what is wrong and what to change (any world's UserError, the store's): one line, status 2.
 USER_ERRORS = (ConfigError, UserError)
 
@@ -54,10 +57,23 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     for name, help_line in COMMANDS.items():
         if name in wanted:
             module = importlib.import_module(f"simbench.commands.{name}")
-            module.add_parser(sub).set_defaults(handler=module.run)
+            p = module.add_parser(sub)
+            p.set_defaults(handler=module.run)
+            if name in REPORTING:
+                p.add_argument("--svg", action="store_true", help="also write every figure of the report as SVG beside its PNG "
+                                                                  "(vector graphics; writing them adds about a third to the report's time)")
         else:
             sub.add_parser(name, help=help_line, add_help=False)
     return parser
+
+
+def _figures(svg: bool):
+    """The report's figure formats: PNG, and SVG with ``--svg`` (the plotting library is loaded only then)."""
+    if not svg:
+        return contextlib.nullcontext()
+    from simbench.core.report import svg_figures
+
+    return svg_figures()
 
 
 def _command_of(argv: list[str]) -> str | None:
@@ -78,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(argv).parse_args(argv)
         from simbench.core.threads import blas_limit, blas_threads
 
-        with stop, blas_limit(blas_threads(args.blas_threads)):
+        with stop, blas_limit(blas_threads(args.blas_threads)), _figures(getattr(args, "svg", False)):
             return int(args.handler(args) or 0)
     except SystemExit as stop_code:  # --help, --version, or a bad option (already reported in one line)
         return int(stop_code.code or 0)

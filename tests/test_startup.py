@@ -148,3 +148,12 @@ def test_a_bad_thread_count_on_the_command_line_is_one_line(capsys):
     assert cli.main(["--blas-threads", "-1", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--blas-threads" in err and "-1" in err
+
+
+@pytest.mark.parametrize("argv", [["--blas-threads", "2", "run", "x.toml"], ["--blas-threads=2", "run", "x.toml"], ["run", "x.toml"]])
+def test_the_manifest_records_the_command_after_top_level_options(monkeypatch, argv):
+    from simbench.core.store import command_line
+
+    monkeypatch.setattr(sys, "argv", ["simbench", *argv])
+    assert command_line("run") == "simbench " + " ".join(argv)
+    assert command_line("sweep") == ""

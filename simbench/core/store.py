@@ -229,7 +229,10 @@ def command_line(*commands: str) -> str:
     Empty unless ``sys.argv`` runs one of ``commands`` (a call from Python or a test records nothing).
     """
     args = sys.argv[1:]
-    return "simbench " + " ".join(shlex.quote(a) for a in args) if args[:1] and args[0] in commands else ""
+    at = 0
+    while at < len(args) and args[at].startswith("-"):  # top-level options before the command: --blas-threads N
+        at += 1 if "=" in args[at] else 2
+    return "simbench " + " ".join(shlex.quote(a) for a in args) if at < len(args) and args[at] in commands else ""
 
 
 def lock(root: Path):
