@@ -150,6 +150,9 @@ def main() -> int:
           " 1M train pass rates for the metrics row)")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"(this process's own max RSS: {own:.3f} GB)")
+    print(f"RESULT engine: uniform GRPO 512 prompts x 16 samples, {e:.1f} ns per simulated sample: {e / (u + z):.1f}x the raw "
+          f"random numbers a sample needs (a uniform and a normal), {e / u:.0f}x one Generator.random; peak memory with "
+          f"1,000,000 prompts {gb:.2f} GB (target < 2 GB), {mem['rest_s'] * 1e3:.0f} ms per step")
     return 0
 
 
