@@ -72,8 +72,8 @@ def bench_dp_and_relaxation(repeats):
 def result_line(summary: dict) -> str:
     """Part 1-2 in one line: each solver's time range over n_max, and its gap to the DP's optimum."""
     def span(name, i, fmt):
-        vals = [s[name][i] for s in summary.values()]
-        return f"{min(vals):{fmt}}-{max(vals):{fmt}}"
+        lo, hi = (f"{f([s[name][i] for s in summary.values()]):{fmt}}" for f in (min, max))
+        return lo if lo == hi else f"{lo} to {hi}"
     return (f"RESULT knapsack: exact DP, 1,024 prompts, budget 16,384 samples, n_max {'/'.join(map(str, summary))}: "
             f"{span('exact DP', 0, '.3f')} s (target < 1 s; plain loops {span('exact DP, plain loops', 0, '.2f')} s); "
             f"greedy {span('greedy (heap)', 0, '.4f')} s, gap {span('greedy (heap)', 1, '+.1e')}; cvxpy relaxation "

@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1800, help="seconds one benchmark may take (default 1800)")
     ap.add_argument("--readme", type=Path, default=REPO / "README.md", help="the README to rewrite (default: the repository's)")
     args = ap.parse_args(argv)
-    readme = args.readme.read_text()
-    rewrite(readme, "", str(args.readme))  # its markers, checked before minutes of benchmarks
+    rewrite(args.readme.read_text(), "", str(args.readme))  # its markers, checked before minutes of benchmarks
     scripts = benchmarks(only=args.only.split(",") if args.only else None)
     load_before, when = os.getloadavg(), _dt.datetime.now(_dt.timezone.utc)
     outcomes = []
@@ -156,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry:
         print(table)
     else:
-        args.readme.write_text(rewrite(readme, table, str(args.readme)))
+        # read again: the README may have been edited while the benchmarks ran
+        args.readme.write_text(rewrite(args.readme.read_text(), table, str(args.readme)))
         print(f"run_all: wrote the table to {args.readme}")
     return 1 if any(o.error for o in outcomes) else 0
 
