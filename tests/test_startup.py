@@ -157,3 +157,15 @@ def test_the_manifest_records_the_command_after_top_level_options(monkeypatch, a
     monkeypatch.setattr(sys, "argv", ["simbench", *argv])
     assert command_line("run") == "simbench " + " ".join(argv)
     assert command_line("sweep") == ""
+
+
+@pytest.mark.parametrize("name", cli.REPORTING)
+def test_every_command_that_writes_a_report_takes_svg(name):
+    argv = [name, "x", "--svg"]  # each takes one positional: a scenario, a log or a directory
+    assert cli.build_parser(argv).parse_args(argv).svg is True
+    assert cli.build_parser(argv[:2]).parse_args(argv[:2]).svg is False
+
+
+def test_commands_that_write_no_report_refuse_svg(capsys):
+    assert cli.main(["list", "--svg"]) == 2
+    assert "--svg" in capsys.readouterr().err
