@@ -61,7 +61,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             p.set_defaults(handler=module.run)
             if name in REPORTING:
                 p.add_argument("--svg", action="store_true", help="also write every figure of the report as SVG beside its PNG "
-                                                                  "(vector graphics; writing them adds 30-50% to the report's CPU time)")
+                                                                  "(vector graphics; writing them adds 30-55%% to the report's CPU time)")
         else:
             sub.add_parser(name, help=help_line, add_help=False)
     return parser

@@ -93,6 +93,13 @@ def test_a_command_help_still_shows_its_options(capsys):
     assert "--workers" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", cli.COMMANDS)
+def test_every_command_has_a_working_help(name, capsys):
+    assert cli.main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: simbench {name}") and ("--svg" in out) == (name in cli.REPORTING)
+
+
 # -- BLAS threads ------------------------------------------------------------------------------------------------------------
 
 def blas_report() -> dict:
