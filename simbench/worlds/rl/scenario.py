@@ -46,16 +46,29 @@ class BudgetSpec:
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """Steps of training, prompts per train batch, and a guard on waves per step."""
+    """Steps of training, prompts per train batch, a guard on waves per step, and the evaluation interval.
+
+    ``eval_every``: steps between evaluations of the pool-wide pass rates (train pool, test set,
+    pass@k), which cost a pass over every prompt (unset: every step); step 0 and the last step are
+    always evaluated, and rows in between carry the latest evaluation (column ``eval_step``).  It
+    is no part of the world's hash: any interval runs on the same random streams.
+    """
 
     steps: int = 100
     batch_prompts: int = 64
     max_waves: int = 64
+    eval_every: int | None = None
+
+    @property
+    def eval_interval(self) -> int:
+        return self.eval_every or 1
 
     def check(self) -> None:
         require(self.steps >= 1, "steps", self.steps, "an integer >= 1")
         require(self.batch_prompts >= 1, "batch_prompts", self.batch_prompts, "an integer >= 1")
         require(self.max_waves >= 1, "max_waves", self.max_waves, "an integer >= 1")
+        require(self.eval_every is None or self.eval_every >= 1, "eval_every", self.eval_every,
+                "an integer >= 1 (steps between evaluations of the pool-wide pass rates)")
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,7 @@ class Scenario(Seeded):
     """A whole comparison: world, learner, engine, budget, strategies and seeds."""
 
     world: ClassVar[str] = "rl"  # not a field: it is no part of the scenario's hash
+    NOT_WORLD: ClassVar[tuple[str, ...]] = (*Seeded.NOT_WORLD, "engine.eval_every")
 
     name: str
     strategies: tuple[StrategySpec, ...]
