@@ -46,6 +46,22 @@ def report_files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in files}
 
 
+def assert_links_are_files(out: Path) -> None:
+    """Every link of report.md (figures, SVGs) and of report/index.html names a file the report wrote; every SVG is linked."""
+    md = (out / "report.md").read_text()
+    html = (out / "report" / "index.html").read_text()
+    targets = re.findall(r"\]\((report/[^)]+)\)", md)
+    hrefs = re.findall(r'href="([^"#:]+)"', html)
+    for target in targets:
+        assert (out / target).is_file(), f"report.md links {target}, which was not written"
+    for href in hrefs:
+        assert (out / "report" / href).is_file(), f"index.html links {href}, which was not written"
+    svgs = sorted(p.name for p in (out / "report").glob("*.svg"))
+    assert svgs == sorted(t.split("/")[-1] for t in targets if t.endswith(".svg")) == sorted(hrefs)
+    for svg in svgs:
+        assert (out / "report" / svg).read_text().lstrip().startswith("<?xml")
+
+
 def check_report(out: Path, capsys) -> dict[str, list[dict[str, str]]]:
     """``simbench report`` rewrites the same bytes; every figure exists; tables agree with summary.csv and each other."""
     before = report_files(out)
@@ -57,7 +73,7 @@ def check_report(out: Path, capsys) -> dict[str, list[dict[str, str]]]:
     assert names
     for name in names:
         assert (out / "report" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert (out / "report" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+    assert_links_are_files(out)
     tables = tables_of(md)
     html = (out / "report" / "index.html").read_text()
     assert html.count("<table") == len(tables) == md.count("\n## ") and html.count("<img ") == len(names)
