@@ -15,9 +15,11 @@ from simbench.core.config import ConfigError, UserError
 from simbench.core.signals import SigtermAsInterrupt
 from simbench.core.version import __version__
 
-# name -> the line ``simbench --help`` shows; the command's module is ``simbench.commands.<name>``
+# name -> the line ``simbench --help`` shows; the command's module is ``simbench.commands.<name>`` (``-`` read as ``_``)
 COMMANDS = {
     "compare": "compare two output directories of the same kind (run, sweep, replay or validate)",
+    "fit-cost": "fit the [cost] table to a verl metrics log (timing_s/*, response_length/*), with R^2 and the error on the "
+                "log's held-out second half",
     "list": "list allocators, selectors, downsamplers, advantage estimators, data collectors and bundled scenarios",
     "replay": "run allocators against a real rollout log's outcomes",
     "report": "write DIR/report.md, DIR/report/index.html and DIR/summary.csv from the results in DIR",
@@ -56,7 +58,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     wanted = COMMANDS if argv is None else {_command_of(argv)}
     for name, help_line in COMMANDS.items():
         if name in wanted:
-            module = importlib.import_module(f"simbench.commands.{name}")
+            module = importlib.import_module(f"simbench.commands.{name.replace('-', '_')}")
             p = module.add_parser(sub)
             p.set_defaults(handler=module.run)
             if name in REPORTING:
