@@ -28,7 +28,8 @@ def _mix(x):
 
 
 def _uniform(key, j, f):
-    x = _mix(int(key) ^ _mix((j * tape.FIELDS + f + 0x9E3779B97F4A7C15) & MASK))
+    b = _mix(int(key) ^ _mix((j + 0x9E3779B97F4A7C15) & MASK))
+    x = _mix((b + (f + 1) * 0x9E3779B97F4A7C15) & MASK)
     return ((x >> 11) + 0.5) / 2.0 ** 53
 
 

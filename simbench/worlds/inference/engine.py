@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.core._numba import jit
 from simbench.core.roles import RunInfo
 from simbench.worlds.inference.latency import round_time
 from simbench.worlds.inference.roles import Allocation, AllocatorError, InferenceAllocator, Picker, View
@@ -35,6 +36,23 @@ class Outcome:
     @property
     def correct(self) -> np.ndarray:
         return self.answer == 0
+
+
+@jit
+def wave_stats(length, accept, score, start, count):
+    """Per query, over this wave's samples only: tokens, the longest sample, any accepted, the best score."""
+    Q = start.shape[0]
+    tokens = np.zeros(Q, np.int64)
+    longest = np.zeros(Q, np.int64)
+    accepted = np.zeros(Q, np.bool_)
+    best = np.full(Q, -np.inf)
+    for q in range(Q):
+        for j in range(start[q], start[q] + count[q]):
+            tokens[q] += length[q, j]
+            longest[q] = max(longest[q], length[q, j])
+            accepted[q] |= accept[q, j]
+            best[q] = max(best[q], score[q, j])
+    return tokens, longest, accepted, best
 
 
 def _check(alloc, allocator, view: View) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -103,12 +121,15 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
     tokens = np.zeros(Q, np.int64)
     rounds = np.zeros(Q, np.int64)
     latency = np.zeros(Q)
+    accepted = np.zeros(Q, bool)
+    best = np.full(Q, -np.inf)
     wave = 0
     for wave in range(scenario.engine.max_waves + 1):
         drawn = int(rec.n.sum())
         price = float(tokens.sum() / drawn) if drawn else float(scenario.queries.lengths.mean)
         view = View(wave, rec.n.copy(), rec.answer, rec.length, rec.accept, rec.score, unit, total - spent, total, price,
-                    scenario.budget.max_per_query, queries.keys, queries.p if allocator.uses_oracle else None, queries.p)
+                    scenario.budget.max_per_query, queries.keys, queries.p if allocator.uses_oracle else None, queries.p,
+                    accepted, best)
         count, cap, fraction = _check(allocator.allocate(view), allocator, view)
         if count.sum() == 0:
             break
@@ -118,11 +139,11 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
         _cut(rec, start, count, cap, fraction)
         if unit == "tokens":
             count = _fit_tokens(rec, start, count, queries.keys, total - spent)
-        cols = np.arange(rec.length.shape[1])[None, :]
-        new = (cols >= start[:, None]) & (cols < (start + count)[:, None])
-        ln = np.where(new, rec.length, 0)
-        tokens += ln.sum(axis=1)
-        latency += round_time(ln.max(axis=1), count)
+        t, longest, acc, top = wave_stats(rec.length, rec.accept, rec.score, start, count)
+        tokens += t
+        accepted |= acc
+        best = np.maximum(best, top)
+        latency += round_time(longest, count)
         rounds += count > 0
         spent = float(rec.n.sum()) if unit == "samples" else float(tokens.sum())
         if unit == "tokens" and count.sum() == 0:

@@ -35,6 +35,7 @@ class View:
     max_per_query : cap on samples per query (0: none).
     keys : (Q,) uint64 identity of each query (break ties between queries with it, to stay order-free).
     oracle_p : (Q,) true pass rates for allocators with ``uses_oracle``, else None.
+    accepted, best_score : (Q,) some sample accepted so far, the best score so far (kept by the engine; None: scanned).
     """
 
     wave: int
@@ -51,6 +52,8 @@ class View:
     keys: np.ndarray
     oracle_p: np.ndarray | None
     _p: np.ndarray | None = None
+    accepted: np.ndarray | None = None
+    best_score: np.ndarray | None = None
 
     @property
     def n_queries(self) -> int:
@@ -67,6 +70,10 @@ class View:
 
     def solved(self, threshold: float | None = None) -> np.ndarray:
         """Per query: some sample accepted by the verifier (``threshold``: some score >= it)."""
+        if threshold is None and self.accepted is not None:
+            return self.accepted.copy()
+        if threshold is not None and self.best_score is not None:
+            return self.best_score >= threshold
         cols = np.arange(self.answer.shape[1])[None, :] < self.n[:, None]
         hit = self.accept if threshold is None else self.score >= threshold
         return (hit & cols).any(axis=1)

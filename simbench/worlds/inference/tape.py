@@ -2,8 +2,8 @@
 
 Query q has its own key, drawn from a child of the cell's ``SeedSequence``.  The
 j-th sample of its tape is a pure function of (key, j): each random field is a
-counter-based hash (SplitMix64's finaliser applied twice, keyed by the query and
-indexed by sample and field), so a tape can be drawn lazily, in blocks of any
+counter-based hash (SplitMix64's finaliser: one hash of the key and the sample
+index, then one more per field), so a tape can be drawn lazily, in blocks of any
 size, in any order, by any number of workers, and always gives the same bytes.
 Best-of-N at N = 16 and ESC stopping at 10 see the same first 10 samples.
 
@@ -40,16 +40,34 @@ def mix(x):
 
 
 @jit
-def uniform(key, j, f):
-    """The uniform in (0, 1) of field ``f`` of sample ``j`` of the tape keyed ``key``."""
-    x = mix(key ^ mix(np.uint64(j) * np.uint64(FIELDS) + np.uint64(f) + _GOLDEN))
+def base(key, j):
+    """The hash of sample ``j`` of the tape keyed ``key``, from which each of its fields is one more hash."""
+    return mix(key ^ mix(np.uint64(j) + _GOLDEN))
+
+
+@jit
+def field(b, f):
+    """The uniform in (0, 1) of field ``f`` of the sample whose hash is ``b``."""
+    x = mix(b + np.uint64(f + 1) * _GOLDEN)
     return (float(x >> _S11) + 0.5) * (1.0 / 9007199254740992.0)
 
 
 @jit
-def normal(key, j, f):
+def field_normal(b, f):
     """A standard normal from fields ``f`` and ``f + 1`` (Box-Muller)."""
-    return math.sqrt(-2.0 * math.log(uniform(key, j, f))) * math.cos(2.0 * math.pi * uniform(key, j, f + 1))
+    return math.sqrt(-2.0 * math.log(field(b, f))) * math.cos(2.0 * math.pi * field(b, f + 1))
+
+
+@jit
+def uniform(key, j, f):
+    """The uniform in (0, 1) of field ``f`` of sample ``j`` of the tape keyed ``key``."""
+    return field(base(key, j), f)
+
+
+@jit
+def normal(key, j, f):
+    """A standard normal from fields ``f`` and ``f + 1`` of sample ``j`` (Box-Muller)."""
+    return field_normal(base(key, j), f)
 
 
 @jit
@@ -87,27 +105,28 @@ def draw_block(keys, p, mean_len, wcum, bias, fpr, start, count, unique, verifie
     for q in range(keys.shape[0]):
         key = keys[q]
         for j in range(start[q], start[q] + count[q]):
-            correct = uniform(key, j, 0) < p[q]
+            h = base(key, j)
+            correct = field(h, 0) < p[q]
             if correct:
                 a = 0
             elif unique:
                 a = M + 1 + j
             else:
-                u = uniform(key, j, 1) * wcum[q, M - 1]
+                u = field(h, 1) * wcum[q, M - 1]
                 a = M
                 for m in range(M):
                     if u < wcum[q, m]:
                         a = m + 1
                         break
             m_len = mean_len[q] if correct else mean_len[q] * wrong_factor
-            ln = int(round(m_len * math.exp(sigma * normal(key, j, 2) - half_var)))
+            ln = int(round(m_len * math.exp(sigma * field_normal(h, 2) - half_var)))
             ln = min(max(ln, 1), max_len)
             if verifier == 2:
-                b = sigma_b * normal(key, j, 7) if a > M else bias[q, a]
-                s = mu * correct + b + sigma_eps * normal(key, j, 5)
+                b = sigma_b * field_normal(h, 7) if a > M else bias[q, a]
+                s = mu * correct + b + sigma_eps * field_normal(h, 5)
                 ok = s >= threshold
             elif verifier == 1:
-                ok = uniform(key, j, 4) < (tpr if correct else fpr[q])
+                ok = field(h, 4) < (tpr if correct else fpr[q])
                 s = 1.0 if ok else 0.0
             else:
                 ok = correct
@@ -181,7 +200,7 @@ class Record:
     def _alloc(self, cap: int) -> None:
         Q = len(self.queries)
         old = getattr(self, "answer", None)
-        arrays = {"answer": np.int64, "length": np.int64, "accept": np.bool_, "score": np.float64}
+        arrays = {"answer": np.int32, "length": np.int32, "accept": np.bool_, "score": np.float64}
         for name, dtype in arrays.items():
             new = np.zeros((Q, cap), dtype)
             if old is not None:
