@@ -92,6 +92,25 @@ def _latency_figure(summary: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def at_full_budget(long: pd.DataFrame) -> pd.DataFrame:
+    """The summary: one row per strategy, at its largest budget (the per-budget figures are in the report's tables)."""
+    return long.loc[long.groupby("allocator", sort=False)["budget"].idxmax()].reset_index(drop=True)
+
+
+def by_budget(long: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """One row per strategy, one column per budget: accuracy, and its paired difference from ``baseline``, with intervals."""
+    text = lambda m, lo, hi: "nan" if math.isnan(m) else f"{m:.3f} [{lo:.3f}, {hi:.3f}]"  # noqa: E731
+    rows = []
+    for alloc, g in long.groupby("allocator", sort=False):
+        row = {"allocator": alloc}
+        for _, r in g.iterrows():
+            row[f"accuracy @ {r['budget']:g}"] = text(r["accuracy"], r["accuracy_ci_low"], r["accuracy_ci_high"])
+        for _, r in g.iterrows():
+            row[f"minus {baseline} @ {r['budget']:g}"] = text(r[f"vs_{baseline}"], r[f"vs_{baseline}_ci_low"], r[f"vs_{baseline}_ci_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None = None):
     """The report's blocks and summary of an inference run (per cell, with the swept parameters, for a sweep)."""
     df = load(root)
@@ -101,7 +120,7 @@ def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None 
     cells = [(c, g) for c, g in cells if len(g)]
     parts = []
     for cell, g in cells:
-        s = summarise(g, baseline)
+        s = at_full_budget(summarise(g, baseline))
         for k in reversed(swept):
             s.insert(0, k, cell["params"][k])
         if swept:
@@ -109,21 +128,24 @@ def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None 
         parts.append(s)
     summary = pd.concat(parts, ignore_index=True)
     first, g = cells[0]
-    s0 = summarise(g, baseline)
+    long = summarise(g, baseline)
     unit = manifest.get("unit", "samples")
+    seeds = seeds_text(long["seeds"])
     blocks = [f"Accuracy: the picked answer is correct (an abstention counts as wrong). Budgets are per query on average, "
               f"in {unit}; every strategy reads the same per-query sample tapes, so differences are paired by seed. "
               "Means over seeds with 95% Student-t intervals on a scale where each quantity's range is unbounded."]
     if swept:
-        blocks.append(f"Sweep over {', '.join(swept)}: the table has every cell; the figures are for the first cell, {first['id']}.")
-    blocks += [figure(_accuracy_figure(s0, baseline, unit), folder, "inference_accuracy", "accuracy against budget, and paired "
+        blocks.append(f"Sweep over {', '.join(swept)}: the summary has every cell; the figures and the per-budget table are for "
+                      f"the first cell, {first['id']}.")
+    blocks += [figure(_accuracy_figure(long, baseline, unit), folder, "inference_accuracy", "accuracy against budget, and paired "
                       f"difference from {baseline}"),
-               figure(_allocation_figure(s0), folder, "inference_allocation", "samples per true-difficulty quintile"),
-               figure(_latency_figure(s0), folder, "inference_latency", "latency against accuracy"),
-               Table(f"Per strategy and budget: accuracy and its paired difference from {baseline} (mean over "
-                     f"{seeds_text(summary['seeds'])}, 95% interval); samples, tokens, latency (tokens of the longest sample "
-                     "per sequential round, summed), E3 = A^2/T, abstentions, coverage@k and samples per difficulty quintile: means",
-                     summary)]
+               figure(_allocation_figure(long), folder, "inference_allocation", "samples per true-difficulty quintile"),
+               figure(_latency_figure(long), folder, "inference_latency", "latency against accuracy"),
+               Table(f"Accuracy per budget per query ({unit}), and its difference from {baseline} paired by seed: mean over "
+                     f"{seeds} [95% interval]", by_budget(long, baseline)),
+               Table(f"At each strategy's largest budget: accuracy and its paired difference from {baseline} (mean over {seeds_text(summary['seeds'])}, "
+                     "95% interval); samples, tokens, latency (tokens of the longest sample per sequential round, summed), "
+                     "E3 = A^2/T, abstentions, coverage@k and samples per difficulty quintile: means", summary)]
     return blocks, summary
 
 
