@@ -168,3 +168,44 @@ def test_a7_bon_degrades_with_n_under_per_answer_bias_while_bom_does_not():
     se = lambda d: d.std(ddof=1) / np.sqrt(len(d))  # noqa: E731  paired over queries
     assert drop.mean() > 3 * se(drop), f"BoN: {acc['bon', 16].mean():.3f} at N = 16, {acc['bon', 256].mean():.3f} at 256"
     assert gain.mean() >= 0, f"BoM: {acc['bom', 16].mean():.3f} at N = 16, {acc['bom', 256].mean():.3f} at 256"
+
+
+# A8: Brown et al.'s MATH plateau (Llama-3-8B-Instruct: coverage 82.9% at k = 100 and 98.44% at 10^4, majority vote
+# about 41% over the range).  A single Beta fitted to the two coverage points implies pass@1 = 12.2%, too low for a 41%
+# majority vote, so the population is a two-Beta mixture: 45% easy queries, Beta(4, 3) (a choice), and 55% hard ones,
+# Beta(0.5335, 12.84), fitted so that the mixture's closed-form coverage is 82.9% at 100 and 98.44% at 10^4.
+MATH_LLAMA3_8B = {"kind": "beta_mixture", "weights": [0.45, 0.55], "alphas": [4.0, 0.5335], "betas": [3.0, 12.84]}
+
+
+def test_a8_majority_vote_plateaus_while_coverage_climbs():
+    from simbench.worlds import parse_scenario
+    from simbench.worlds.inference.tape import make_queries
+
+    law = MATH_LLAMA3_8B
+    cov = lambda k: sum(w * beta_pass_at_k(a, b, k) for w, a, b in zip(law["weights"], law["alphas"], law["betas"]))  # noqa: E731
+    assert abs(cov(100) - 0.829) < 5e-4 and abs(cov(1e4) - 0.9844) < 5e-4
+    sc = parse_scenario({"world": "inference", "name": "a8", "queries": {"n_queries": 500, "pass_rate": law},
+                         "answers": {"wrong_concentration": 0.3}, "budget": {"per_query": [1e4]}, "strategies": [{"allocator": "uniform"}]})
+    qs = make_queries(sc, sc.cell_seed(0))
+    acc = {(k, picker): engine_run(qs, sc, {"kind": "uniform", "n": k}, picker, k).correct.mean()
+           for k in (100, 10_000) for picker in ("majority", "oracle_any")}
+    print(f"A8: {acc}")
+    assert abs(acc[10_000, "majority"] - acc[100, "majority"]) < 0.02, acc
+    assert acc[10_000, "oracle_any"] - acc[100, "oracle_any"] > 0.10, acc
+    assert abs(acc[10_000, "majority"] - 0.41) < 0.05, acc  # eta = 0.3 puts the plateau near Brown's 41%
+
+
+# Snell et al.'s qualitative check: at equal budget, allocation by difficulty bins is at least as good as uniform,
+# and gains most on a wide population
+def test_difficulty_bins_beat_uniform_most_on_a_wide_population():
+    gains = {}
+    for name, (a, b) in (("narrow", (20.0, 60.0)), ("wide", (0.3, 0.9))):
+        p = np.random.default_rng(3).beta(a, b, 2000)
+        qs = queries(p)
+        sc = scenario(per_query=16.0, answers="unique")
+        uni = engine_run(qs, sc, "uniform", "oracle_any", 16)
+        bins = engine_run(qs, sc, {"kind": "difficulty_bins", "oracle_difficulty": True}, "oracle_any", 16)
+        assert bins.samples.sum() <= 16 * len(p)
+        gains[name] = bins.correct.mean() - uni.correct.mean()
+    print(f"difficulty_bins minus uniform at 16 samples per query: {gains}")
+    assert gains["narrow"] >= 0 and gains["wide"] > gains["narrow"], gains
