@@ -67,7 +67,9 @@ def _check(alloc, allocator, view: View) -> tuple[np.ndarray, np.ndarray | None,
     if view.max_per_query and ((view.n + count) > view.max_per_query).any():
         q = int(np.argmax(view.n + count))
         raise AllocatorError(f"{name} gave query {q} {int(view.n[q] + count[q])} samples in all, over budget.max_per_query = {view.max_per_query}")
-    if int(count.sum()) > (view.remaining if view.unit == "samples" else view.remaining) + 1e-9:
+    # a sample costs at least one token, so no allocation may ask for more samples than units left (tokens are
+    # checked exactly once drawn)
+    if int(count.sum()) > view.remaining + 1e-9:
         raise AllocatorError(f"{name} asked for {int(count.sum())} samples with {view.remaining:g} {view.unit} left")
     for key, arr in (("cap", a.cap), ("fraction", a.fraction)):
         if arr is not None and np.shape(arr) != (Q,):

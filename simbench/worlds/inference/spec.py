@@ -166,7 +166,8 @@ class InferenceScenario(Seeded):
             build_strategy(s, f"strategies[{i}]")
         require(self.report.baseline in labels, "report.baseline", self.report.baseline,
                 f"the name of one of the strategies: {', '.join(map(repr, labels))}")
-        # the sample record of one run: answer, length, acceptance and score (17 bytes) per sample drawn
+        # the sample record of one run: answer, length, acceptance and score (17 bytes) per sample drawn; a token
+        # budget buys about budget / mean length samples (counted as if responses were a quarter of the mean, to be safe)
         top = max(self.budget.per_query) * self.queries.n_queries
         samples = top if self.budget.unit == "samples" else top / max(1.0, self.queries.lengths.mean / 4)
         require_memory(17.0 * samples + 64.0 * self.queries.n_queries * (self.answers.wrong_answers + 8), "budget.per_query",

@@ -20,8 +20,9 @@ import numpy as np
 
 from simbench.core._numba import jit
 
-FIELDS = 16  # random fields per sample: 0 correct, 1 wrong answer, 2-3 length, 4 verifier, 5-6 score noise,
-# 7-8 bias of a unique answer, 9 ties, 10-11 self-evaluation
+# random fields of a sample: 0 correct, 1 wrong answer, 2-3 length, 4 verifier, 5-6 score noise, 7-8 bias of a
+# unique answer; read by roles at the next sample's position: 9 ties, 10-11 self-evaluation, 12 random stopping
+
 VERIFIERS = {"oracle": 0, "binary": 1, "rm": 2}
 NO_ANSWER = -1
 
