@@ -275,3 +275,25 @@ def test_same_bytes_with_any_number_of_workers(tmp_path):
     assert main(["report", str(tmp_path / "o1")]) == 0
     assert (tmp_path / "o1" / "report" / "inference_accuracy.png").exists()
     assert main(["compare", str(tmp_path / "o1"), str(tmp_path / "o2")]) == 0
+
+
+def test_answer_tables_give_each_query_its_wrong_answers(tmp_path):
+    (tmp_path / "w.csv").write_text("w1,w2,w3\n1,0,0\n0,0,2\n")
+    data = {"world": "inference", "name": "t", "queries": {"n_queries": 40, "pass_rate": {"kind": "beta", "a": 1.0, "b": 3.0}},
+            "answers": {"model": "table", "path": "w.csv"}, "strategies": [{"allocator": "uniform"}]}
+    sc = parse_scenario(data, "t.toml", str(tmp_path))
+    assert set(sc.files()) == {"answers.path"}
+    qs = make_queries(sc, sc.cell_seed(0))
+    rec = Record(qs, sc)
+    rec.draw(np.full(40, 20))
+    wrong = rec.answer[rec.answer > 0]
+    assert set(np.unique(rec.answer[0::2][rec.answer[0::2] > 0])) == {1} and set(np.unique(rec.answer[1::2][rec.answer[1::2] > 0])) == {3}
+    assert wrong.size > 0
+    for text, allowed in (("w1,w3\n1,1\n", "header is w1, w2"), ("w1,w2\n1,x\n", "w.csv:2"), ("w1,w2\n0,0\n", "positive sum at"),
+                          ("w1\n", "at least one row")):
+        (tmp_path / "w.csv").write_text(text)
+        with pytest.raises(ConfigError, match="bad.toml: key 'answers.path'") as err:
+            parse_scenario(data, "bad.toml", str(tmp_path))
+        assert allowed in str(err.value)
+    with pytest.raises(ConfigError, match="answers.path"):
+        parse_scenario({**data, "answers": {"model": "table"}}, "bad.toml", str(tmp_path))

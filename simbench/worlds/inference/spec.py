@@ -1,10 +1,14 @@
 """Scenario of the inference world: queries, answers, verifier, budget, metrics and strategies (picker x allocator)."""
 from __future__ import annotations
 
+import csv
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+
+import numpy as np
 
 from simbench.core.config import ConfigError, require, require_memory
 from simbench.core.laws import LengthSpec, PassRateSpec, read_pass_rate_table
@@ -28,15 +32,48 @@ class QueriesSpec:
 @dataclass(frozen=True)
 class AnswersSpec:
     """Wrong answers: ``dirichlet`` (``wrong_answers`` per query with weights ~ Dirichlet(``wrong_concentration``)),
-    or ``unique`` (every wrong sample is a distinct answer, as for code and proofs)."""
+    ``unique`` (every wrong sample is a distinct answer, as for code and proofs) or ``table`` (``path``: a CSV whose
+    columns ``w1 .. wM`` give each query's wrong-answer weights, one row per query in file order, cycling)."""
 
-    model: Literal["dirichlet", "unique"] = "dirichlet"
+    model: Literal["dirichlet", "unique", "table"] = "dirichlet"
     wrong_answers: int = 8
     wrong_concentration: float = 0.3
+    path: str = ""
 
     def check(self) -> None:
         require(1 <= self.wrong_answers <= 1000, "wrong_answers", self.wrong_answers, "an integer in [1, 1000]")
         require(self.wrong_concentration > 0, "wrong_concentration", self.wrong_concentration, "a positive number")
+        require((self.model == "table") == bool(self.path), "path", self.path,
+                "the path of a CSV of wrong-answer weights (columns w1, w2, ...) with model = 'table', and only then")
+
+
+def read_answer_table(path: str, base_dir: Path) -> np.ndarray:
+    """Read a CSV of wrong-answer weights, columns ``w1 .. wM``, one row per query; errors name the file and line."""
+    file = Path(path) if Path(path).is_absolute() else base_dir / path
+    where = "answers.path"
+    if not file.is_file():
+        raise ConfigError(where, path, f"an existing CSV file (looked for {file})")
+    try:
+        with file.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError:
+        raise ConfigError(where, path, f"UTF-8 text ({file} is not)") from None
+    header = [h.strip() for h in rows[0]] if rows else []
+    expected = [f"w{i + 1}" for i in range(len(header))]
+    if not header or header != expected:
+        raise ConfigError(where, path, f"a CSV whose header is w1, w2, ... ({file} has {header})")
+    out = []
+    for line, row in enumerate(rows[1:], start=2):
+        try:
+            w = [float(v) for v in row]
+        except ValueError:
+            raise ConfigError(where, row, f"numbers at {file}:{line}") from None
+        if len(w) != len(header) or not all(math.isfinite(v) and v >= 0 for v in w) or sum(w) <= 0:
+            raise ConfigError(where, row, f"{len(header)} non-negative numbers with a positive sum at {file}:{line}")
+        out.append(w)
+    if not out:
+        raise ConfigError(where, path, f"a CSV with at least one row ({file} has none)")
+    return np.asarray(out)
 
 
 @dataclass(frozen=True)
@@ -177,18 +214,21 @@ class InferenceScenario(Seeded):
                     f"token budgets per query of at least one mean response, queries.lengths.mean = {self.queries.lengths.mean:g}")
 
     def referenced_files(self) -> dict[str, Path]:
-        law = self.queries.pass_rate
-        if law.kind != "table":
-            return {}
-        file = Path(law.path)
-        return {"queries.pass_rate.path": (file if file.is_absolute() else Path(self.base_dir) / file).resolve()}
+        """The pass-rate and answer tables, by key path."""
+        paths = {"queries.pass_rate.path": self.queries.pass_rate.path if self.queries.pass_rate.kind == "table" else "",
+                 "answers.path": self.answers.path}
+        return {key: (Path(p) if Path(p).is_absolute() else Path(self.base_dir) / p).resolve() for key, p in paths.items() if p}
 
 
 def check_table(scenario: InferenceScenario, source: str) -> None:
-    """Read the pass-rate table now, so that a bad file fails at load time naming the scenario, the key and the CSV line."""
-    law = scenario.queries.pass_rate
-    if law.kind == "table":
-        try:
-            read_pass_rate_table(law.path, Path(scenario.base_dir))
-        except ConfigError as err:
-            raise ConfigError("queries.pass_rate.path", err.value, err.allowed, source) from None
+    """Read the tables now, so that a bad file fails at load time naming the scenario, the key and the CSV line."""
+    try:
+        if scenario.queries.pass_rate.kind == "table":
+            try:
+                read_pass_rate_table(scenario.queries.pass_rate.path, Path(scenario.base_dir))
+            except ConfigError as err:
+                raise ConfigError("queries.pass_rate.path", err.value, err.allowed) from None
+        if scenario.answers.model == "table":
+            read_answer_table(scenario.answers.path, Path(scenario.base_dir))
+    except ConfigError as err:
+        raise err.in_file(source) from None

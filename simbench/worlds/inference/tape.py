@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -168,15 +169,19 @@ class Queries:
 
 def make_queries(scenario, seed: np.random.SeedSequence) -> Queries:
     """Draw the queries of one cell: pass rates, lengths, wrong-answer weights, biases and tape keys (independent streams)."""
-    from pathlib import Path
-
     Q = scenario.queries.n_queries
     law, L, A, V = scenario.queries.pass_rate, scenario.queries.lengths, scenario.answers, scenario.verifier
     child = lambda tag: np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, tag)))  # noqa: E731
     p = np.clip(law.sample(child(0), Q, Path(scenario.base_dir)), 0.0, 1.0)
     mean_len = L.mean * np.exp(L.difficulty_slope * (0.5 - p) + L.prompt_sigma * child(1).standard_normal(Q))
-    w = child(2).dirichlet(np.full(A.wrong_answers, A.wrong_concentration), size=Q)
-    bias = V.sigma_b * child(3).standard_normal((Q, A.wrong_answers + 1))
+    if A.model == "table":
+        from simbench.worlds.inference.spec import read_answer_table
+
+        table = read_answer_table(A.path, Path(scenario.base_dir))
+        w = table[np.arange(Q) % len(table)]
+    else:
+        w = child(2).dirichlet(np.full(A.wrong_answers, A.wrong_concentration), size=Q)
+    bias = V.sigma_b * child(3).standard_normal((Q, w.shape[1] + 1))
     fpr = V.fpr0 * (1.0 - p) ** V.fpr_slope
     keys = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, 4)).generate_state(Q, np.uint64)
     return Queries(p, mean_len, np.cumsum(w, axis=1), bias, fpr, keys)
