@@ -1,18 +1,15 @@
 """Scenario of the inference world: queries, answers, verifier, budget, metrics and strategies (picker x allocator)."""
 from __future__ import annotations
 
-import csv
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-
 from simbench.core.config import ConfigError, require, require_memory
 from simbench.core.laws import LengthSpec, PassRateSpec, read_pass_rate_table
 from simbench.core.scenario import Seeded, check_name
+from simbench.worlds.inference.tables import read_answer_table
 
 RoleSpec = dict[str, Any] | str
 
@@ -45,35 +42,6 @@ class AnswersSpec:
         require(self.wrong_concentration > 0, "wrong_concentration", self.wrong_concentration, "a positive number")
         require((self.model == "table") == bool(self.path), "path", self.path,
                 "the path of a CSV of wrong-answer weights (columns w1, w2, ...) with model = 'table', and only then")
-
-
-def read_answer_table(path: str, base_dir: Path) -> np.ndarray:
-    """Read a CSV of wrong-answer weights, columns ``w1 .. wM``, one row per query; errors name the file and line."""
-    file = Path(path) if Path(path).is_absolute() else base_dir / path
-    where = "answers.path"
-    if not file.is_file():
-        raise ConfigError(where, path, f"an existing CSV file (looked for {file})")
-    try:
-        with file.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise ConfigError(where, path, f"UTF-8 text ({file} is not)") from None
-    header = [h.strip() for h in rows[0]] if rows else []
-    expected = [f"w{i + 1}" for i in range(len(header))]
-    if not header or header != expected:
-        raise ConfigError(where, path, f"a CSV whose header is w1, w2, ... ({file} has {header})")
-    out = []
-    for line, row in enumerate(rows[1:], start=2):
-        try:
-            w = [float(v) for v in row]
-        except ValueError:
-            raise ConfigError(where, row, f"numbers at {file}:{line}") from None
-        if len(w) != len(header) or not all(math.isfinite(v) and v >= 0 for v in w) or sum(w) <= 0:
-            raise ConfigError(where, row, f"{len(header)} non-negative numbers with a positive sum at {file}:{line}")
-        out.append(w)
-    if not out:
-        raise ConfigError(where, path, f"a CSV with at least one row ({file} has none)")
-    return np.asarray(out)
 
 
 @dataclass(frozen=True)

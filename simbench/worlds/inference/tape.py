@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from simbench.core._numba import jit
+from simbench.worlds.inference.tables import read_answer_table
 
 # random fields of a sample: 0 correct, 1 wrong answer, 2-3 length, 4 verifier, 5-6 score noise, 7-8 bias of a
 # unique answer; read by roles at the next sample's position: 9 ties, 10-11 self-evaluation, 12 random stopping
@@ -175,8 +176,6 @@ def make_queries(scenario, seed: np.random.SeedSequence) -> Queries:
     p = np.clip(law.sample(child(0), Q, Path(scenario.base_dir)), 0.0, 1.0)
     mean_len = L.mean * np.exp(L.difficulty_slope * (0.5 - p) + L.prompt_sigma * child(1).standard_normal(Q))
     if A.model == "table":
-        from simbench.worlds.inference.spec import read_answer_table
-
         table = read_answer_table(A.path, Path(scenario.base_dir))
         w = table[np.arange(Q) % len(table)]
     else:
