@@ -39,15 +39,17 @@ def bin_targets(p_hat: np.ndarray, bins: np.ndarray, n0: np.ndarray, room: int) 
     size = np.array([int(m.sum()) for m in members])
     miss = [1.0 - p_hat[m] for m in members]
     cost = np.array([int((n0[m] <= N[i]).sum()) for i, m in enumerate(members)])  # queries that one more N adds a sample to
+    p_bin = [p_hat[m] for m in members]
+    value = lambda i: float((miss[i] ** N[i] * p_bin[i]).mean()) * size[i] / max(int(cost[i]), 1)  # noqa: E731  gain per sample
+    gain = np.array([value(i) for i in range(len(labels))])
     while True:
-        gain = np.array([(miss[i] ** N[i] * p_hat[members[i]]).mean() * size[i] for i in range(len(labels))]) / np.maximum(cost, 1)
-        gain[cost > room] = -1.0
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
+        best = int(np.argmax(np.where(cost > room, -1.0, gain)))
+        if gain[best] <= 0 or cost[best] > room:
             break
         room -= cost[best]
         N[best] += 1
         cost[best] = int((n0[members[best]] <= N[best]).sum())
+        gain[best] = value(best)  # only the grown bin's gain changes
     out = np.zeros(len(p_hat), np.int64)
     for i, m in enumerate(members):
         out[m] = np.maximum(N[i] - n0[m], 0)
