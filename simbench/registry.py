@@ -24,6 +24,8 @@ ROLE_PACKAGES = {
     "downsampler": "simbench.worlds.rl.downsamplers",
     "advantage": "simbench.worlds.rl.advantages",
     "collector": "simbench.worlds.equitable.collectors",
+    "picker": "simbench.worlds.inference.pickers",
+    "inference_allocator": "simbench.worlds.inference.allocators",
 }
 PLUGIN_GROUP = "simbench.plugins"
 _REGISTRY: dict[str, dict[str, type[Role]]] = {role: {} for role in ROLE_PACKAGES}

@@ -24,6 +24,8 @@ def shortened(path: Path, tmp_path: Path) -> tuple[Path, dict]:
     if data.get("world") == "equitable":
         data["genetics"].update(snps=100, causal=20, test_size=300)
         data["budget"].update(total=1200.0, batch=400)
+    elif data.get("world") == "inference":
+        data["queries"].update(n_queries=60)
     else:
         data["population"].update(train_prompts=64, test_prompts=32)
         data["engine"].update(steps=6, batch_prompts=8)
@@ -129,6 +131,11 @@ def test_report_and_compare_on_every_bundled_scenario(scenario, tmp_path, capsys
         assert {"equitable_curves", "equitable_allocation"} <= figures
         assert (summary["objective_ci_high"] <= 1).all() and (summary["gap_ci_low"] >= 0).all()
         assert (summary["objective_ci_low"] <= summary["objective"]).all()
+    elif world == "inference":
+        assert {"inference_accuracy", "inference_allocation", "inference_latency"} <= figures
+        lo, hi = summary["accuracy_ci_low"], summary["accuracy_ci_high"]
+        assert ((lo >= 0) & (hi <= 1) & (lo <= summary["accuracy"]) & (summary["accuracy"] <= hi)).all()
+        assert (summary["budget"] == max(data["budget"]["per_query"])).all()
     else:
         assert {"learning_curve", "learning_curve_steps", "learning_signal", "final_test_pass_by_seed"} <= figures
         sweep_figures = {f for f in figures if f.startswith("sweep_")}
