@@ -20,7 +20,8 @@ COMMANDS = {
     "compare": "compare two output directories of the same kind (run, sweep, replay or validate)",
     "fit-cost": "fit the [cost] table to a verl metrics log (timing_s/*, response_length/*), with R^2 and the error on the "
                 "log's held-out second half",
-    "list": "list allocators, selectors, downsamplers, advantage estimators, data collectors and bundled scenarios",
+    "list": "list allocators, selectors, downsamplers, advantage estimators, data collectors, test-time allocators, answer "
+            "pickers and bundled scenarios",
     "replay": "run allocators against a real rollout log's outcomes",
     "report": "write DIR/report.md, DIR/report/index.html and DIR/summary.csv from the results in DIR",
     "run": "run every strategy x seed of a scenario and write results and a report",
