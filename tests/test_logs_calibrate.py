@@ -159,3 +159,55 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     for i in range(len(short.strategies)):
         rows = Cell(short, i, 0).run()
         assert [r["step"] for r in rows] == [0, 1, 2, 3]  # step 0 is before training
+
+
+def _small_history_log(path, prompts=40, appearances=3):
+    import json
+
+    from simbench.worlds.replay.simulate import CalibrationParams, simulate_counts
+
+    algo = LogAlgorithm(n=8, batch=8, prompts=prompts)
+    rng = np.random.default_rng(2)
+    k0, n0 = rng.binomial(8, rng.beta(0.4, 0.8, prompts)), np.full(prompts, 8)
+    K, _ = simulate_counts(fit_mixture(k0, n0), CalibrationParams(format_fail=0.05, lr_format=3.0), algo, appearances, seed=0,
+                           first=(k0, n0))
+    path.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(prompts)}))
+
+
+def test_validate_shows_its_progress_on_stderr_unless_quiet(tmp_path, capsys):
+    """Every stage (population fits, each calibration's dimensions, candidates, forecast) with elapsed and remaining time."""
+    import re
+
+    from simbench.cli import main
+    from simbench.commands.validate import progress_bar
+
+    log = tmp_path / "acc.json"
+    _small_history_log(log)
+    assert main(["validate", str(log), "--format", "history", "--n", "8", "--batch", "8", "--calib", "2", "--seeds", "2",
+                 "--maxfev", "3", "--dims", "2,3", "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    for stage in ("population fits at appearances 1-3", "calibration on appearances 1-3, d = 2",
+                  "calibration on appearances 1-3, d = 3", "simulation of appearances 1-3",
+                  "calibration on appearances 1-2, d = 2", "calibration on appearances 1-2, d = 3",
+                  "forecast of appearances 3-3"):
+        assert stage in err, stage
+    assert re.search(r"candidate \d+/\d+", err) and re.search(r"grid screen \d+/144", err)
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d\]", err)  # elapsed < remaining
+    assert "100%" in err  # the bar's total is the work done, not a guess that stops short
+    with progress_bar(10, quiet=True) as progress:  # --quiet
+        progress("calibration on appearances 1-2, d = 2", "candidate 1/10", 10)
+    assert capsys.readouterr().err == ""
+
+
+def test_calibration_is_the_same_with_any_number_of_worker_threads():
+    """Seeds are simulated in threads, each on its own streams: the fit does not depend on how many threads."""
+    from simbench.worlds.replay.calibrate import calibrate
+    from simbench.worlds.replay.simulate import CalibrationParams, simulate_counts
+
+    algo = LogAlgorithm(n=8, batch=8, prompts=40)
+    rng = np.random.default_rng(2)
+    k0, n0 = rng.binomial(8, rng.beta(0.4, 0.8, algo.prompts)), np.full(algo.prompts, 8)
+    K, N = simulate_counts(fit_mixture(k0, n0), CalibrationParams(format_fail=0.05, lr_format=3.0), algo, 3, seed=0, first=(k0, n0))
+    one, two = (calibrate(K, N, algo, 3, maxfev=8, dims=(2,), workers=w) for w in (1, 2))
+    assert one.params == two.params and one.loss == two.loss and one.trace == two.trace
+    assert one.evaluations == 144 + len(one.trace)  # the one-seed grid screen, then every seed
