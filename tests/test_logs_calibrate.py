@@ -124,6 +124,7 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     args = ["validate", str(log), "--format", "history", "--n", "8", "--batch", "32", "--calib", "4", "--seeds", "2",
             "--maxfev", "10", "--out", str(out)]
     assert main(args + ["--dims", "4,x"]) == 2
+    assert main(args + ["--workers", "0"]) == 2
     assert main(args + ["--dims", "2,4"]) == 0
     res = json.loads((out / "validation.json").read_text())
     assert res["calibration_appearances"] == 4
@@ -220,5 +221,8 @@ def test_mixture_likelihoods_logsumexp_is_scipys():
     t[1, 1] = t[0, 1]  # a two-way tie
     t[:, 2] = [-np.inf, 4.0, -np.inf]  # zero-weight components
     t[:, 3] = -np.inf  # a column with no mass
-    np.testing.assert_allclose(_logsumexp_rows(t), logsumexp(t, axis=0), rtol=1e-15, atol=0)
-    assert _logsumexp_rows(t)[2] == 4.0 and _logsumexp_rows(t)[3] == -np.inf
+    ours, theirs = _logsumexp_rows(t), logsumexp(t, axis=0)
+    assert ours[2] == theirs[2] == 4.0 and ours[3] == theirs[3] == -np.inf
+    # a few ulps of the largest term (the last addition's rounding; older SciPy sums in another order)
+    finite = np.isfinite(theirs)
+    assert (np.abs(ours - theirs)[finite] <= 4 * np.finfo(float).eps * (np.abs(t.max(0)) + 1)[finite]).all()
