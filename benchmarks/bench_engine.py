@@ -1,155 +1,165 @@
-"""Engine speed and memory benchmark: prints what it measures on this machine.
+"""Engine speed and memory benchmark: prints what it measures on this machine, ratios side by side.
 
 Run from the repository root::
 
-    python benchmarks/bench_engine.py            # full benchmark (about a minute)
-    python benchmarks/bench_engine.py --quick    # fewer repeats
+    python benchmarks/bench_engine.py            # full benchmark (a few minutes)
+    python benchmarks/bench_engine.py --quick    # fewer steps and repeats
 
-1. ns per simulated sample of the engine on uniform GRPO (512 prompts x 16
-   samples x 200 steps), timing ``run_cell`` after a warm-up run so that numba
-   compilation is excluded;
-2. the raw cost of numpy ``Generator.random`` per number (bulk, into a
-   preallocated buffer) and of ``Generator.standard_normal``, measured in the
-   same process; one simulated sample needs one uniform (its reward) and one
-   normal (its length), so both ratios are printed;
-3. the peak memory (max RSS) of one run over a 1,000,000-prompt train pool,
-   measured in a fresh subprocess.
+1. per-step and per-sample cost of the engine on uniform GRPO at 64 x 8, 512 x 16
+   and 4096 x 8 (prompts x samples), against the yardstick (``yardstick_numpy.py``,
+   the same model in plain vectorised numpy on the same pools) and against the raw
+   random numbers a sample needs (one ``Generator.random`` and one
+   ``Generator.standard_normal``, bulk into a preallocated buffer).  Repeats are
+   interleaved (engine, yardstick, random numbers, engine, ...) and the best of each
+   is kept, so a load that comes and goes hits all three alike; times are CPU time
+   of this process, with one BLAS thread;
+2. the per-step cost over a 10,000- and a 1,000,000-prompt train pool, same batch,
+   over one epoch of the large pool with ``engine.eval_every = EVAL_EVERY``, and the
+   cost of one evaluation of the pool-wide pass rates (what the default, every step, adds);
+3. the peak memory (max RSS) of a run over the 1,000,000-prompt pool, in a fresh subprocess.
+
+The last line, ``RESULT engine: ...``, sums it up for ``benchmarks/run_all.py``.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import resource
-import subprocess
-import sys
-import time
-from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one BLAS thread: CPU time then measures work, not spinning threads
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # measure this checkout's simbench, not an installed copy
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
+import yardstick_numpy  # noqa: E402
 
 from simbench.worlds import parse_scenario  # noqa: E402
-from simbench.worlds.rl.engine import run_cell  # noqa: E402
+from simbench.worlds.rl.engine import Cell  # noqa: E402
 
-SPEED_SCENARIO = {
-    "name": "bench-speed",
-    "seeds": 1,
-    "population": {"train_prompts": 512, "test_prompts": 512},
-    "engine": {"steps": 200, "batch_prompts": 512},
-    "strategies": [{"allocator": {"kind": "uniform", "n": 16}}],
-}
-
-MEMORY_SCENARIO = {
-    "name": "bench-memory",
-    "seeds": 1,
-    "population": {"train_prompts": 1_000_000, "test_prompts": 512},
-    "engine": {"steps": 10, "batch_prompts": 512},
-    "strategies": [{"allocator": {"kind": "uniform", "n": 16}}],
-}
+SIZES = ((64, 8, 1024), (512, 16, 512), (4096, 8, 4096))  # prompts per step, samples per prompt, train pool
+EVAL_EVERY = 100
 
 
-def engine_ns_per_sample(repeats: int) -> tuple[list[float], int]:
-    sc = parse_scenario(SPEED_SCENARIO)
-    run_cell(sc, 0, 0)  # warm-up: numba compilation and caches
-    times, samples = [], 0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        rows = run_cell(sc, 0, 0)
-        times.append(time.perf_counter() - t0)
-        samples = sum(r["samples"] for r in rows)
-    return [t / samples * 1e9 for t in times], samples
+def scenario(batch: int, n: int, train: int, steps: int, eval_every: int | None = None, test: int = 512):
+    engine = {"steps": steps, "batch_prompts": batch, **({"eval_every": eval_every} if eval_every else {})}
+    return parse_scenario({"name": "bench-engine", "seeds": 1, "population": {"train_prompts": train, "test_prompts": test},
+                           "engine": engine, "strategies": [{"allocator": {"kind": "uniform", "n": n}}]})
 
 
-def draw_kernel_ns_per_sample(steps: int = 200) -> float:
-    """The outcome kernel alone on the same shape (512 slots x 16): the floor the engine cannot go below."""
-    import math
-
-    from simbench.worlds.rl import kernels
-
-    rng = np.random.default_rng(1)
-    n = np.full(512, 16, np.int64)
-    p, mean_len = rng.random(512), rng.uniform(300, 900, 512)
-    kernels.draw_wave(rng, n, p, mean_len, 1.3, 0.4, 3072, math.inf)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        kernels.draw_wave(rng, n, p, mean_len, 1.3, 0.4, 3072, math.inf)
-    return (time.perf_counter() - t0) / (steps * 512 * 16) * 1e9
+def cpu(fn) -> float:
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
 
 
-def rng_ns_per_number(method: str, total: int = 20_000_000, chunk: int = 1 << 16, repeats: int = 5) -> list[float]:
-    """Bulk draws into a preallocated buffer (no allocation or page faults in the timing)."""
+def engine_step(sc) -> float:
+    """CPU seconds per step of one run (the pools are built before the clock starts)."""
+    cell = Cell(sc, 0, 0)
+    return cpu(cell.run) / sc.engine.steps
+
+
+def yardstick_step(sc) -> float:
+    cell = Cell(sc, 0, 0)  # the same pools as the engine's
+    e = sc.engine
+    n = sc.strategies[0].allocator["n"]
+    return cpu(lambda: yardstick_numpy.from_population(cell.learner.train, cell.learner.test, e.steps, e.batch_prompts, n)) / e.steps
+
+
+def rng_per_sample(samples: int, chunk: int = 1 << 16) -> float:
+    """CPU seconds of one uniform plus one normal, drawn in bulk into preallocated buffers."""
     rng = np.random.default_rng(0)
     buf = np.empty(chunk)
-    draw = getattr(rng, method)
-    draw(out=buf)
-    out = []
+    reps = max(samples // chunk, 8)
+
+    def draw():
+        for _ in range(reps):
+            rng.random(out=buf)
+            rng.standard_normal(out=buf)
+    return cpu(draw) / (reps * chunk)
+
+
+def best_of(repeats: int, fns: dict) -> dict:
+    """Interleaved repeats of every function; the best (smallest) time of each."""
+    out = {k: float("inf") for k in fns}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(total // chunk):
-            draw(out=buf)
-        out.append((time.perf_counter() - t0) / ((total // chunk) * chunk) * 1e9)
+        for k, fn in fns.items():
+            out[k] = min(out[k], fn())
     return out
 
 
-def peak_memory_subprocess() -> dict:
+def pool_steps(steps: int, repeats: int) -> dict:
+    """CPU time per step over a 10k and a 1M train pool, 512 x 16, evaluating every EVAL_EVERY steps;
+    and the CPU time of one evaluation of the pool-wide pass rates (what evaluating every step adds)."""
+    steps_fns, eval_fns = {}, {}
+    for train in (10_000, 1_000_000):
+        sc = scenario(512, 16, train, steps, EVAL_EVERY)
+        steps_fns[train] = lambda sc=sc: engine_step(sc)
+        cell = Cell(sc, 0, 0)
+        cell.eval_due = True
+        eval_fns[train] = lambda cell=cell: min(cpu(lambda: cell.pool_metrics(0)) for _ in range(5))
+    return {"step": best_of(repeats, steps_fns), "eval": best_of(repeats, eval_fns)}
+
+
+def peak_memory_subprocess() -> float:
     code = (
-        "import json, resource, sys, time\n"
+        "import json, resource, sys\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
-        "from simbench.worlds.rl.engine import Cell\n"
+        "from simbench.worlds.rl.engine import run_cell\n"
         "from simbench.worlds import parse_scenario\n"
-        f"sc = parse_scenario(json.loads({json.dumps(json.dumps(MEMORY_SCENARIO))}))\n"
-        "t0 = time.perf_counter()\n"
-        "cell = Cell(sc, 0, 0)\n"
-        "t1 = time.perf_counter()\n"
-        "stamps = []\n"
-        "rows = cell.run(progress=lambda k: stamps.append(time.perf_counter()))\n"
-        "print(json.dumps({'max_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'build_s': t1 - t0,"
-        " 'first_s': stamps[0] - t1, 'rest_s': (stamps[-1] - stamps[0]) / (len(stamps) - 1), 'steps': rows[-1]['step']}))\n"
+        f"sc = parse_scenario(json.loads({json.dumps(json.dumps(scenario(512, 16, 1_000_000, 10).to_dict()))}))\n"
+        "run_cell(sc, 0, 0)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def kernel_line(ns: float) -> str:
-    return f"{ns:.1f} ns per sample (one uniform, one normal, one exp, rounding and stores)"
+    return int(proc.stdout.strip().splitlines()[-1]) / 1024**2
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one timed engine run instead of five")
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
     args = parser.parse_args()
-    repeats = 1 if args.quick else 5
+    repeats, scale = (3, 0.25) if args.quick else (7, 1.0)
+    print(f"machine: {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}, python {sys.version.split()[0]}, "
+          f"numpy {np.__version__}; CPU time of this process, one BLAS thread, best of {repeats} interleaved repeats")
+    print(f"{'prompts x n':>12} {'engine':>18} {'numpy yardstick':>18} {'raw RNG':>10} {'engine/RNG':>11} {'yardstick/engine':>17}")
+    figures = {}
+    for batch, n, train in SIZES:
+        samples = batch * n
+        steps = max(10, int(scale * 1_000_000 / samples))
+        sc = scenario(batch, n, train, steps)
+        engine_step(scenario(batch, n, train, 2))  # numba caches and imports, outside the clock
+        t = best_of(repeats, {"engine": lambda: engine_step(sc), "yardstick": lambda: yardstick_step(sc),
+                              "rng": lambda: rng_per_sample(samples * steps)})
+        e, y, r = t["engine"] / samples, t["yardstick"] / samples, t["rng"]
+        figures[batch, n] = (t["engine"], e / r, y / e)
+        print(f"{f'{batch} x {n}':>12} {t['engine'] * 1e6:8.1f} us/step {e * 1e9:5.1f} ns "
+              f"{y * 1e9:12.1f} ns {r * 1e9:7.2f} ns {e / r:10.2f}x {y / e:16.2f}x")
+    print("  (per-sample figures: a step's cost over its samples; raw RNG: one uniform + one normal)")
 
-    print(f"machine: {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}, python {sys.version.split()[0]}, numpy {np.__version__}")
-    eng, samples = engine_ns_per_sample(repeats)
-    uni = rng_ns_per_number("random")
-    nrm = rng_ns_per_number("standard_normal")
-    kern = min(draw_kernel_ns_per_sample() for _ in range(3))
-    e, u, z = min(eng), min(uni), min(nrm)
-    print(f"engine, uniform GRPO 512 prompts x 16 samples x 200 steps ({samples:,} samples), best of {repeats}:")
-    print(f"  {e:8.1f} ns per simulated sample   (runs: {', '.join(f'{t:.1f}' for t in eng)})")
-    print(f"  of which the outcome kernel draw_wave alone costs {kernel_line(kern)}")
-    print(f"numpy Generator.random, bulk into a preallocated buffer, best of {len(uni)}:")
-    print(f"  {u:8.2f} ns per number            (runs: {', '.join(f'{t:.2f}' for t in uni)})")
-    print("numpy Generator.standard_normal, same way:")
-    print(f"  {z:8.2f} ns per number            (runs: {', '.join(f'{t:.2f}' for t in nrm)})")
-    print(f"ratio engine / Generator.random per number:            {e / u:6.1f}x  (target: within 4x)")
-    print(f"ratio engine / (random + standard_normal) per sample:  {e / (u + z):6.1f}x  "
-          "(the raw random-number cost of one sample: a uniform for its reward, a normal for its length)")
-    print(f"ratio draw_wave kernel alone / Generator.random:       {kern / u:6.1f}x")
-
-    mem = peak_memory_subprocess()
-    gb = mem["max_rss_kb"] / 1024**2
-    print(f"peak memory (max RSS, fresh subprocess), 1,000,000-prompt train pool (512 test prompts), {mem['steps']} steps x 512 prompts x 16:")
-    print(f"  {gb:.3f} GB   (target: < 2 GB; building the pools took {mem['build_s']:.2f} s, "
-          f"first step {mem['first_s'] * 1e3:.0f} ms")
-    print(f"   (numba cache load, epoch shuffle), then {mem['rest_s'] * 1e3:.1f} ms per step, mostly recomputing the"
-          " 1M train pass rates for the metrics row)")
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"(this process's own max RSS: {own:.3f} GB)")
+    epoch = 1_000_000 // 512  # one epoch of the large pool: its shuffle is paid once per epoch
+    pool = pool_steps(epoch if not args.quick else epoch // 4, max(2, repeats // 3))
+    step, one_eval = pool["step"], pool["eval"]
+    print(f"train pool 10,000 vs 1,000,000 prompts, 512 x 16 per step (same batch), {epoch if not args.quick else epoch // 4} steps, "
+          "CPU time:")
+    print(f"  per step, engine.eval_every = {EVAL_EVERY}:                {step[10_000] * 1e3:7.3f} ms vs {step[1_000_000] * 1e3:7.3f} ms: "
+          f"{step[1_000_000] / step[10_000]:5.2f}x")
+    print(f"  one evaluation of the pool-wide pass rates:     {one_eval[10_000] * 1e3:7.3f} ms vs {one_eval[1_000_000] * 1e3:7.3f} ms "
+          "(what evaluating every step, the default, adds to each step)")
+    gb = peak_memory_subprocess()
+    print(f"peak memory (max RSS, fresh subprocess), 1,000,000-prompt train pool, 10 steps of 512 x 16: {gb:.3f} GB (target < 2 GB)")
+    every_step = (step[1_000_000] + one_eval[1_000_000]) / (step[10_000] + one_eval[10_000])
+    print(f"RESULT engine: step 64x8 {figures[64, 8][0] * 1e6:.0f} us (target < 100); 512x16 {figures[512, 16][1]:.2f}x the raw RNG "
+          f"(target <= 3x); numpy yardstick / engine {figures[512, 16][2]:.2f}x at 512x16, {figures[4096, 8][2]:.2f}x at 4096x8 "
+          f"(target >= 2x); 1M / 10k pool per step {step[1_000_000] / step[10_000]:.2f}x with eval_every={EVAL_EVERY} "
+          f"({every_step:.1f}x evaluating every step); peak {gb:.2f} GB; load {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -131,12 +131,12 @@ def grad_norms(rng, slot, reward, length, prompts, p, x, noise, ref_len, extra_d
     return np.array(out)
 
 
-def slot_totals(slot, values, n_slots):
-    """Sum of ``values`` per slot, as float64."""
-    out = [0.0] * n_slots
+def slot_sums(slot, values, n_slots):
+    """Sum of integer ``values`` per slot."""
+    out = [0] * n_slots
     for s, v in zip(slot, values):
-        out[s] += float(v)
-    return np.array(out)
+        out[s] += int(v)
+    return np.array(out, np.int64)
 
 
 def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
@@ -155,3 +155,29 @@ def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last
         h_last_n[k] = this_n[k]
         h_last_pos[k] = this_pos[k]
         h_last_step[k] = step
+
+
+def step_counts(drawn, pos, slot, length, keep, adv):
+    """[samples, tokens, prompts that drew, prompts with a kept sample, kept samples,
+    groups all correct, all wrong, mixed, kept samples with |advantage| > 1e-12]."""
+    kept_slots = {int(s) for s, k in zip(slot, keep) if k}
+    got = [i for i in range(len(drawn)) if drawn[i] > 0]
+    return np.array([
+        len(slot), sum(int(x) for x in length), len(got), len(kept_slots), sum(bool(k) for k in keep),
+        sum(pos[i] == drawn[i] for i in got), sum(pos[i] == 0 for i in got), sum(0 < pos[i] < drawn[i] for i in got),
+        sum(bool(k) and abs(a) > 1e-12 for k, a in zip(keep, adv)),
+    ], np.int64)
+
+
+def spending(group, p, drawn, n_groups, n_bands):
+    """Samples per group, and per band floor(p * n_bands) of the pass rate (p = 1 in the last band)."""
+    by_group, by_band = [0] * n_groups, [0] * n_bands
+    for g, q, d in zip(group, p, drawn):
+        by_group[g] += int(d)
+        by_band[min(math.floor(q * n_bands), n_bands - 1)] += int(d)
+    return np.array(by_group, np.int64), np.array(by_band, np.int64)
+
+
+def request_totals(n, cost):
+    """(min(0, smallest entry), total count, sum of n * cost)."""
+    return min([0] + [int(v) for v in n]), float(sum(int(v) for v in n)), math.fsum(float(v) * c for v, c in zip(n, cost))

@@ -10,6 +10,7 @@ import math
 
 import naive
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,12 @@ def twin_rngs(seed):
 
 def same_state(a, b):
     return a.bit_generator.state == b.bit_generator.state
+
+
+def random_slots(rng, n_slots, T, runs):
+    """Sample slots as the engine has them: in runs of one slot (waves), or shuffled."""
+    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    return np.sort(slot) if runs else slot
 
 
 def random_wave(rng, n_slots, max_n, p_mode):
@@ -55,10 +62,10 @@ def test_draw_wave_matches_reference(seed, n_slots, max_n, p_mode, sigma, wrong,
 
 
 @SETTINGS
-@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300))
-def test_group_counts_matches_reference(seed, n_slots, T):
+@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300), runs=st.booleans())
+def test_group_counts_matches_reference(seed, n_slots, T, runs):
     rng = np.random.default_rng(seed)
-    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    slot = random_slots(rng, n_slots, T, runs)
     reward = rng.integers(0, 2, T).astype(np.int8)
     mask = rng.random(T) < 0.7
     for g, w in zip(kernels.group_counts(slot, reward, mask, n_slots), naive.group_counts(slot, reward, mask, n_slots)):
@@ -145,13 +152,14 @@ def test_grad_norms_without_noise_is_the_signal_norm():
 
 
 @SETTINGS
-@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300), dtype=st.sampled_from([np.int8, np.int32, np.float64]))
-def test_slot_totals_matches_reference(seed, n_slots, T, dtype):
+@given(seed=seeds, n_slots=st.integers(1, 30), T=st.integers(0, 300), dtype=st.sampled_from([np.int8, np.int32]), runs=st.booleans())
+def test_slot_sums_matches_reference(seed, n_slots, T, dtype, runs):
     rng = np.random.default_rng(seed)
-    slot = rng.integers(0, n_slots, T).astype(np.int64)
+    slot = random_slots(rng, n_slots, T, runs)
     values = rng.integers(0, 3000, T).astype(dtype) if dtype != np.int8 else rng.integers(0, 2, T).astype(dtype)
-    got = kernels.slot_totals(slot, values, n_slots)
-    np.testing.assert_array_equal(got, naive.slot_totals(slot, values, n_slots))
+    got = kernels.slot_sums(slot, values, n_slots)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, naive.slot_sums(slot, values, n_slots))
     np.testing.assert_array_equal(got, np.bincount(slot, weights=values, minlength=n_slots))
 
 
@@ -174,3 +182,48 @@ def test_fold_history_matches_reference(seed, n_prompts, S, step):
     naive.fold_history(prompts, drawn, pos, tokens, step, *b)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+def random_step_samples(rng, S, T, runs):
+    """A step's slots and samples: per-slot drawn and correct counts consistent with the samples."""
+    slot = random_slots(rng, S, T, runs)
+    reward = rng.integers(0, 2, T).astype(np.int8)
+    length = rng.integers(1, 3000, T).astype(np.int32)
+    drawn = np.bincount(slot, minlength=S).astype(np.int64)
+    pos = np.bincount(slot, weights=reward, minlength=S).astype(np.int64)
+    keep = rng.random(T) < 0.7
+    adv = np.where(keep, rng.choice([0.0, 1e-13, -0.5, 2.0], T), 0.0)
+    return slot, reward, length, drawn, pos, keep, adv
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(0, 30), T=st.integers(0, 300), runs=st.booleans())
+def test_step_counts_matches_reference(seed, S, T, runs):
+    rng = np.random.default_rng(seed)
+    slot, _, length, drawn, pos, keep, adv = random_step_samples(rng, max(S, 1), T if S else 0, runs)
+    got = kernels.step_counts(drawn, pos, slot, length, keep, adv)
+    np.testing.assert_array_equal(got, naive.step_counts(drawn, pos, slot, length, keep, adv))
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(0, 30), n_groups=st.integers(1, 4), n_bands=st.integers(1, 6))
+def test_spending_matches_reference(seed, S, n_groups, n_bands):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, n_groups, S).astype(np.int32)
+    p = rng.choice([0.0, 0.2, 0.5, 0.999, 1.0], S) if seed % 2 else rng.random(S)
+    drawn = rng.integers(0, 9, S).astype(np.int64)
+    for g, w in zip(kernels.spending(group, p, drawn, n_groups, n_bands), naive.spending(group, p, drawn, n_groups, n_bands)):
+        np.testing.assert_array_equal(g, w)
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(0, 30), dtype=st.sampled_from([np.int64, np.int32, np.uint8]))
+def test_request_totals_matches_reference(seed, S, dtype):
+    rng = np.random.default_rng(seed)
+    low = 0 if dtype == np.uint8 else -2
+    n = rng.integers(low, 20, S).astype(dtype)
+    cost = rng.choice([1.0, 0.5, 731.25], S)
+    lowest, total, need = kernels.request_totals(n, cost)
+    w_lowest, w_total, w_need = naive.request_totals(n, cost)
+    assert (lowest, total) == (w_lowest, w_total)
+    assert need == pytest.approx(w_need, rel=1e-12)  # a sum of S products: the order of the additions may differ

@@ -68,6 +68,9 @@ def _convert(tp: Any, value: Any, where: str, unbounded: bool = False) -> Any:
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
+        present = [a for a in args if a is not type(None)]
+        if len(present) == 1:  # optional: the inner error, with its own key path (e.g. inside an optional table)
+            return _convert(present[0], value, where, unbounded)
         errors = []
         for arg in args:
             if arg is type(None):
@@ -125,13 +128,17 @@ def _convert(tp: Any, value: Any, where: str, unbounded: bool = False) -> Any:
 def build(cls: type, data: dict, where: str = "") -> Any:
     """Build the frozen dataclass ``cls`` from a TOML table, strictly.
 
-    Unknown keys are errors; missing keys take the field default; each value is
+    A class may rewrite the table first with a static ``expand_table(data)``
+    (presets).  Unknown keys are errors; missing keys take the field default; each value is
     converted to the annotated type, then the dataclass's ``check`` method (if
     any) validates ranges and raises ``ConfigError`` naming the key.  Floats must
     be finite, except in fields declared with ``unbounded()`` (e.g. budgets).
     """
     if not isinstance(data, dict):
         raise ConfigError(where or cls.__name__, data, f"a table of {cls.__name__} fields")
+    expand = getattr(cls, "expand_table", None)  # e.g. a preset that fills the keys the table leaves out
+    if expand is not None:
+        data = expand(data)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
     unknown = sorted(set(data) - set(fields))

@@ -40,8 +40,17 @@ class Seeded:
         return to_dict(self)
 
     def world_hash(self) -> str:
-        """Stable hash of everything that defines the world a cell runs in (not strategies, seeds or report)."""
-        d = {k: v for k, v in self.to_dict().items() if k not in self.NOT_WORLD}
+        """Stable hash of everything that defines the world a cell runs in (not strategies, seeds or report).
+
+        ``NOT_WORLD`` names top-level keys, or dotted key paths (e.g. ``engine.eval_every``).
+        """
+        d = self.to_dict()
+        for key in self.NOT_WORLD:
+            *path, last = key.split(".")
+            table = d
+            for part in path:
+                table = table.get(part, {})
+            table.pop(last, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
     def canonical_hash(self) -> str:

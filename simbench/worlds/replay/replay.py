@@ -142,6 +142,8 @@ class ReplayCell(Cell):
 
     def __init__(self, scenario, strategy_index: int, seed_index: int, index: LogIndex):
         index.check_budget_unit(scenario.budget.unit)
+        if scenario.cost is not None and not index.tokens_known:  # generation time needs every response's length
+            raise ConfigError("cost", "[cost]", "no [cost] table: this log has no token counts (tokens = -1) to price")
         super().__init__(scenario, strategy_index, seed_index)
         self.index = index
         self.info.group = index.prompt_group

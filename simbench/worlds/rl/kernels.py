@@ -44,13 +44,13 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     length = np.empty(total, np.int32)
     drawn = np.zeros(n.shape[0], np.int64)
     half_var = 0.5 * sigma * sigma
-    tokens = 0.0
+    tokens = 0  # an integer: exact, and compared as a float like the cap
     t = 0
     for i in range(n.shape[0]):
         pi = p[i]
         m_right = mean_len[i]
         m_wrong = mean_len[i] * wrong_factor
-        for _ in range(n[i]):
+        for k in range(n[i]):
             r = 1 if rng.random() < pi else 0
             m = m_right if r == 1 else m_wrong
             ln = int(round(m * math.exp(sigma * rng.standard_normal() - half_var)))
@@ -58,15 +58,21 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
                 ln = 1
             elif ln > max_len:
                 ln = max_len
-            if tokens + ln > token_cap:
+            if float(tokens + ln) > token_cap:
+                drawn[i] = k
                 return slot[:t], reward[:t], length[:t], drawn
             tokens += ln
             slot[t] = i
             reward[t] = r
             length[t] = ln
-            drawn[i] += 1
             t += 1
+        drawn[i] = max(n[i], 0)
     return slot, reward, length, drawn
+
+
+# Per-slot sums below add a run of consecutive samples of one slot in a register before touching
+# the slot's entry: samples come slot by slot, and adding into the same memory entry sample after
+# sample is bound by store-to-load latency.  Integer sums, so the result does not depend on the order.
 
 
 @jit
@@ -74,19 +80,35 @@ def group_counts(slot, reward, mask, n_slots):
     """Per-slot number of samples and of correct samples among ``mask``."""
     count = np.zeros(n_slots, np.int64)
     pos = np.zeros(n_slots, np.int64)
+    cur, c, q = -1, 0, 0
     for t in range(slot.shape[0]):
-        if mask[t]:
-            count[slot[t]] += 1
-            pos[slot[t]] += reward[t]
+        if slot[t] != cur:
+            if cur >= 0:
+                count[cur] += c
+                pos[cur] += q
+            cur, c, q = slot[t], 0, 0
+        m = 1 if mask[t] else 0
+        c += m
+        q += m * reward[t]
+    if cur >= 0:
+        count[cur] += c
+        pos[cur] += q
     return count, pos
 
 
 @jit
-def slot_totals(slot, values, n_slots):
-    """Per-slot sum of ``values`` (as float64): np.bincount(slot, weights=values) without its conversions."""
-    out = np.zeros(n_slots)
+def slot_sums(slot, values, n_slots):
+    """Per-slot sum of integer ``values`` (int64): np.bincount(slot, weights=values), exact."""
+    out = np.zeros(n_slots, np.int64)
+    cur, acc = -1, 0
     for t in range(slot.shape[0]):
-        out[slot[t]] += values[t]
+        if slot[t] != cur:
+            if cur >= 0:
+                out[cur] += acc
+            cur, acc = slot[t], 0
+        acc += values[t]
+    if cur >= 0:
+        out[cur] += acc
     return out
 
 
@@ -161,12 +183,21 @@ def policy_update(rng, slot, reward, length, adv, prompts, p, x, noise, ref_len,
     d = x.shape[1]
     signal = np.zeros(S)
     var = np.zeros(S)
+    # a run of samples of one slot accumulates in registers, from and back to the slot's entries:
+    # the same additions in the same order as adding into the entries sample by sample
+    cur, sig, v = -1, 0.0, 0.0
     for t in range(slot.shape[0]):
         a = adv[t]
         if a != 0.0:
             i = slot[t]
-            signal[i] += a * (reward[t] - p[i])
-            var[i] += a * a * length[t]
+            if i != cur:
+                if cur >= 0:
+                    signal[cur], var[cur] = sig, v
+                cur, sig, v = i, signal[i], var[i]
+            sig += a * (reward[t] - p[i])
+            v += a * a * length[t]
+    if cur >= 0:
+        signal[cur], var[cur] = sig, v
     dphi = np.zeros(d)
     du = np.zeros(S)
     for i in range(S):
@@ -214,3 +245,68 @@ def grad_norms(rng, slot, reward, length, prompts, p, x, noise, ref_len, extra_d
             sq += sd * sd * 2.0 * rng.standard_gamma(0.5 * extra_dims)
         out[t] = math.sqrt(sq)
     return out
+
+
+@jit
+def request_totals(n, cost):
+    """An allocator's request ``n`` (per slot): its smallest entry, its total, and its cost ``sum(n * cost)``."""
+    lowest = 0
+    total = 0.0
+    need = 0.0
+    for i in range(n.shape[0]):
+        if n[i] < lowest:
+            lowest = n[i]
+        total += n[i]
+        need += n[i] * cost[i]
+    return lowest, total, need
+
+
+@jit
+def step_counts(drawn, pos, slot, length, keep, adv):
+    """The step's counts for its metrics row, as one int64 array.
+
+    samples, tokens, prompts (slots that drew), trained_prompts (slots with a kept
+    sample), trained_samples (kept samples), groups all correct, all wrong and
+    mixed (among slots that drew), effective samples (kept, |advantage| > 1e-12).
+    """
+    out = np.zeros(9, np.int64)
+    S = drawn.shape[0]
+    kept_in = np.zeros(S, np.int64)
+    cur, run, tokens, effective = -1, 0, 0, 0
+    for t in range(slot.shape[0]):
+        if slot[t] != cur:
+            if cur >= 0:
+                kept_in[cur] += run
+            cur, run = slot[t], 0
+        tokens += length[t]
+        m = 1 if keep[t] else 0
+        run += m
+        effective += m if abs(adv[t]) > 1e-12 else 0
+    if cur >= 0:
+        kept_in[cur] += run
+    kept = 0
+    for i in range(S):
+        kept += kept_in[i]
+        if kept_in[i] > 0:
+            out[3] += 1
+        if drawn[i] > 0:
+            out[2] += 1
+            if pos[i] == drawn[i]:
+                out[5] += 1
+            elif pos[i] == 0:
+                out[6] += 1
+            else:
+                out[7] += 1
+    out[0], out[1], out[4], out[8] = slot.shape[0], tokens, kept, effective
+    return out
+
+
+@jit
+def spending(group, p, drawn, n_groups, n_bands):
+    """Samples drawn per group and per band of the slot's pass rate (``n_bands`` equal bands of [0, 1])."""
+    by_group = np.zeros(n_groups, np.int64)
+    by_band = np.zeros(n_bands, np.int64)
+    for i in range(drawn.shape[0]):
+        by_group[group[i]] += drawn[i]
+        by_band[min(int(p[i] * n_bands), n_bands - 1)] += drawn[i]
+    return by_group, by_band

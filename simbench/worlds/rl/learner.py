@@ -77,6 +77,20 @@ def sigmoid(theta: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-theta))
 
 
+def _sigmoid_inplace(t: np.ndarray) -> np.ndarray:
+    """``sigmoid(t)`` computed in ``t`` itself, operation for operation (the same bits, no temporaries)."""
+    with np.errstate(over="ignore"):
+        np.negative(t, out=t)
+        np.exp(t, out=t)
+        t += 1.0
+        return np.divide(1.0, t, out=t)
+
+
+def mean(a: np.ndarray) -> float:
+    """``float(a.mean())`` of a 1-D float64 array, without ``np.mean``'s Python overhead (the same pairwise sum)."""
+    return float(np.add.reduce(a) / len(a))
+
+
 class LogisticPolicy:
     """State (phi, u) of the logistic policy over a train and a test pool.
 
@@ -114,7 +128,15 @@ class LogisticPolicy:
 
     def skill_rates(self, prompts: np.ndarray) -> np.ndarray:
         """q_i = sigmoid(theta_i): the pass rate of a well-formed response."""
-        return sigmoid(self.b_train[prompts] + self.train.x[prompts] @ self.phi + self.u[prompts])
+        return self._skill(self.train.x[prompts], self.b_train[prompts], self.u[prompts])
+
+    def _skill(self, x: np.ndarray, b: np.ndarray, u: np.ndarray | None) -> np.ndarray:
+        """sigmoid(b + x phi + u), as ``sigmoid(b + x @ phi + u)`` but in one buffer (the same bits)."""
+        t = x @ self.phi
+        t += b  # b + z and z + b are the same float
+        if u is not None:
+            t += u
+        return _sigmoid_inplace(t)
 
     def pass_rate(self, prompts: np.ndarray) -> np.ndarray:
         """Current pass rate of the given train prompts."""
@@ -123,12 +145,12 @@ class LogisticPolicy:
 
     def train_pass_rates(self) -> np.ndarray:
         """Current pass rate of every train prompt."""
-        q = sigmoid(self.b_train + self.train.x @ self.phi + self.u)
+        q = self._skill(self.train.x, self.b_train, self.u)
         return q * self.format_rate() if self.gated else q
 
     def test_pass_rates(self) -> np.ndarray:
         """Current pass rate of every test prompt (u = 0)."""
-        q = sigmoid(self.b_test + self.test.x @ self.phi)
+        q = self._skill(self.test.x, self.b_test, None)
         return q * self.format_rate() if self.gated else q
 
     def grad_scale(self, prompts: np.ndarray, p: np.ndarray | None = None) -> np.ndarray:
@@ -148,9 +170,11 @@ class LogisticPolicy:
         noise2 = pop.noise[prompts] ** 2 * pop.mean_len[prompts] / self.spec.ref_len * dims
         return np.sqrt(q * (1.0 - q) * x2 + s * (1.0 - s) + noise2)
 
-    def update(self, rng: np.random.Generator, prompts, slot, reward, length, adv, n_kept: int) -> float:
+    def update(self, rng: np.random.Generator, prompts, slot, reward, length, adv, n_kept: int, p=None) -> float:
         """One SGD step: ``sum_j A_j score_j / n_kept`` (the mean over kept samples).
 
+        ``p``: the slots' pass rates before this call, if the caller has them (used only when
+        nothing moves them first, i.e. without the KL pull; else computed).
         Returns the norm of the parameter change.
         """
         kl = self.spec.kl_coef
@@ -166,7 +190,7 @@ class LogisticPolicy:
             return 0.0
         pop = self.train
         if not self.gated:
-            p = self.pass_rate(prompts)
+            p = self.pass_rate(prompts) if p is None or kl > 0 else p
             return kernels.policy_update(
                 rng, slot, reward, length, adv, prompts, p, pop.x, pop.noise,
                 self.spec.ref_len, self.spec.lr_shared, self.spec.lr_prompt, 1.0 / n_kept, self.phi, self.u,
@@ -194,4 +218,6 @@ class LogisticPolicy:
 
 def pass_at_k(p: np.ndarray, k: int) -> float:
     """Mean over prompts of 1 - (1 - p)^k."""
-    return float(np.mean(1.0 - (1.0 - p) ** k))
+    t = 1.0 - p
+    t **= k  # numpy's scalar-power fast paths (k = 1, 2) as in (1 - p) ** k
+    return mean(np.subtract(1.0, t, out=t))

@@ -229,6 +229,16 @@ def _draw(spec: PopulationSpec, size: int, rng: np.random.Generator, base_dir: P
     return Population(p0, group, tuple(g.name for g in spec.groups), mean_len, x, noise)
 
 
+def prompt_length_seed(seed: np.random.SeedSequence) -> np.random.SeedSequence:
+    """The child of the population stream that draws prompt lengths (for the cost model).
+
+    It is child 2, after the train and test pools of ``make_population``, built from the
+    spawn key rather than by spawning, so that no existing draw depends on whether or
+    when it is made.
+    """
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 2), pool_size=seed.pool_size)
+
+
 def make_population(spec: PopulationSpec, seed: np.random.SeedSequence | int, base_dir: Path | None = None) -> tuple[Population, Population]:
     """Draw the train pool and a held-out test pool from the same distribution.
 

@@ -73,6 +73,9 @@ class StepView:
         when a role of the strategy has ``uses_oracle = True``, otherwise None.
     sample_grad_norm : (T,) per-sample score norm, only set when a role has
         ``needs_grad_norms = True`` (GVM's stage 1), otherwise None.
+    time_cost : (S,) float64 expected seconds one more sample of each slot adds
+        to the step (``simbench.cost.marginal``); only set when the scenario has
+        a [cost] table and a role has ``needs_time_cost = True``, otherwise None.
     """
 
     step: int
@@ -93,6 +96,7 @@ class StepView:
     truth_p: np.ndarray | None = None
     truth_G: np.ndarray | None = None
     sample_grad_norm: np.ndarray | None = None
+    time_cost: np.ndarray | None = None
 
     @property
     def n_slots(self) -> int:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 import simbench.registry as registry
 from simbench.core.config import ConfigError, build, require, unbounded
 from simbench.core.scenario import Seeded, check_name, pin_files, require_results
+from simbench.cost.spec import CostSpec
 from simbench.worlds.rl.learner import LearnerSpec
 from simbench.worlds.rl.population import PopulationSpec
 
@@ -26,18 +27,31 @@ RoleSpec = dict[str, Any] | str
 
 @dataclass(frozen=True)
 class BudgetSpec:
-    """Rollout budget, in samples or tokens, per step and in total (inf: unlimited)."""
+    """Rollout budget, in samples or tokens, per step and in total (inf: unlimited).
 
-    unit: Literal["samples", "tokens"] = "samples"
+    ``gpu_hours`` (needs a ``[cost]`` table): a total only; the run stops before the
+    step that would take its GPU-hours over it, and steps are unlimited in samples.
+    """
+
+    unit: Literal["samples", "tokens", "gpu_hours"] = "samples"
     per_step: float = unbounded(math.inf)
     total: float = unbounded(math.inf)
 
     def check(self) -> None:
         require(self.per_step > 0, "per_step", self.per_step, "a positive number (inf for unlimited)")
         require(self.total > 0, "total", self.total, "a positive number (inf for unlimited)")
+        if self.unit == "gpu_hours":
+            require(math.isinf(self.per_step), "per_step", self.per_step, "inf (a gpu_hours budget is a total; per step it is unlimited)")
+
+    @property
+    def step_unit(self) -> str:
+        """The unit the roles see per step: a GPU-hour budget leaves them an unlimited number of samples."""
+        return "samples" if self.unit == "gpu_hours" else self.unit
 
     def check_fits_one_sample(self, mean_len: float) -> None:
         """Each limit must pay for one sample: 1 in samples, ``mean_len`` (how an unseen sample is priced) in tokens."""
+        if self.unit == "gpu_hours":
+            return  # priced after the step: the run stops before a step that would not fit
         one, what = (1.0, "1 sample") if self.unit == "samples" else (mean_len, f"{mean_len:g} tokens, population.lengths.mean")
         for key in ("per_step", "total"):
             value = getattr(self, key)
@@ -46,16 +60,29 @@ class BudgetSpec:
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """Steps of training, prompts per train batch, and a guard on waves per step."""
+    """Steps of training, prompts per train batch, a guard on waves per step, and the evaluation interval.
+
+    ``eval_every``: steps between evaluations of the pool-wide pass rates (train pool, test set,
+    pass@k), which cost a pass over every prompt (unset: every step); step 0 and the last step are
+    always evaluated, and rows in between carry the latest evaluation (column ``eval_step``).  It
+    is no part of the world's hash: any interval runs on the same random streams.
+    """
 
     steps: int = 100
     batch_prompts: int = 64
     max_waves: int = 64
+    eval_every: int | None = None
+
+    @property
+    def eval_interval(self) -> int:
+        return self.eval_every or 1
 
     def check(self) -> None:
         require(self.steps >= 1, "steps", self.steps, "an integer >= 1")
         require(self.batch_prompts >= 1, "batch_prompts", self.batch_prompts, "an integer >= 1")
         require(self.max_waves >= 1, "max_waves", self.max_waves, "an integer >= 1")
+        require(self.eval_every is None or self.eval_every >= 1, "eval_every", self.eval_every,
+                "an integer >= 1 (steps between evaluations of the pool-wide pass rates)")
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,9 @@ class Scenario(Seeded):
     """A whole comparison: world, learner, engine, budget, strategies and seeds."""
 
     world: ClassVar[str] = "rl"  # not a field: it is no part of the scenario's hash
+    # neither the evaluation interval nor the cost model (which prices the run and draws none of
+    # its outcomes) changes a cell's random streams
+    NOT_WORLD: ClassVar[tuple[str, ...]] = (*Seeded.NOT_WORLD, "engine.eval_every", "cost")
 
     name: str
     strategies: tuple[StrategySpec, ...]
@@ -122,6 +152,7 @@ class Scenario(Seeded):
     budget: BudgetSpec = field(default_factory=BudgetSpec)
     trainer: TrainerSpec = field(default_factory=TrainerSpec)
     report: ReportSpec = field(default_factory=ReportSpec)
+    cost: CostSpec | None = None
     base_dir: str = field(default=".", compare=False, metadata={"internal": True})
     # SHA-256 of each referenced file when the scenario was loaded, by resolved path
     file_pins: dict[str, str] = field(default_factory=dict, compare=False, metadata={"internal": True})
@@ -142,11 +173,18 @@ class Scenario(Seeded):
         dup = sorted({x for x in labels if labels.count(x) > 1})
         require(not dup, "strategies", dup, "distinct strategy names (set 'name' to tell them apart)")
         for i, strat in enumerate(self.strategies):
-            build_roles(strat, self.trainer, f"strategies[{i}]")
+            roles = build_roles(strat, self.trainer, f"strategies[{i}]")
+            if self.cost is None and any(getattr(r, "needs_time_cost", False) for r in roles):
+                raise ConfigError(f"strategies[{i}]", strat.label, "a strategy that prices samples in seconds only in a "
+                                  "scenario with a [cost] table")
         registry.make("advantage", self.trainer.advantage, "trainer.advantage")
         require(self.report.baseline in labels, "report.baseline", self.report.baseline,
                 f"the name of one of the strategies: {', '.join(map(repr, labels))}")
         self.budget.check_fits_one_sample(self.population.lengths.mean)
+        if self.cost is not None:
+            self.cost.check_lengths(self.population.lengths.max, "population.lengths.max")
+        require(self.cost is not None or self.budget.unit != "gpu_hours", "budget.unit", self.budget.unit,
+                "'samples' or 'tokens' unless the scenario has a [cost] table (GPU-hours come from its cost model)")
 
     def referenced_files(self) -> dict[str, Path]:
         """The pass-rate tables, by key path (``population.pass_rate.path``, ``population.groups[i]...``)."""

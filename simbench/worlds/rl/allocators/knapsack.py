@@ -33,7 +33,12 @@ class KnapsackParams:
     solver : ``greedy`` (heap, marginal gain per cost) | ``dp`` (exact, costs
         quantised) | ``cvxpy`` (convex relaxation, rounding, greedy repair).
     n_min, n_max : a prompt gets 0 or between n_min and n_max responses.
-    quantum : budget units per DP unit (0: 1 for a sample budget, 256 tokens for a token budget).
+    cost : what a sample costs: ``budget``, the step budget's unit (``view.cost``: 1 or its
+        mean tokens), or ``seconds``, its expected generation time (``view.time_cost``,
+        throughput and straggling; needs a [cost] table and uniform_n >= 1).  The
+        engine's budget still holds in its own unit.
+    quantum : cost units per DP unit (0: 1 for a sample budget, 256 tokens for a token
+        budget, a sixteenth of the median for seconds).
     prior_a, prior_b : Beta prior of every prompt's pass rate.
     posterior : ``expected`` (utility averaged over the posterior), ``mean``
         (utility at the posterior mean) or ``thompson`` (at a posterior draw).
@@ -65,6 +70,7 @@ class KnapsackParams:
     dp_max_work: float = 4e9
     on_dp_too_large: Literal["greedy", "error"] = "greedy"
     dp_top_up: bool = True
+    cost: Literal["budget", "seconds"] = "budget"
 
     def check(self) -> None:
         require(self.n_min >= 1, "n_min", self.n_min, "an integer >= 1")
@@ -73,6 +79,8 @@ class KnapsackParams:
         require(self.prior_a > 0 and math.isfinite(self.prior_a), "prior_a", self.prior_a, "a positive number")
         require(self.prior_b > 0 and math.isfinite(self.prior_b), "prior_b", self.prior_b, "a positive number")
         require(self.uniform_n >= 0, "uniform_n", self.uniform_n, "an integer >= 0 (0: the engine's budget)")
+        require(self.uniform_n >= 1 or self.cost != "seconds", "uniform_n", self.uniform_n,
+                "an integer >= 1 with cost = 'seconds' (the step's seconds are what uniform uniform_n would take)")
         require(self.variance_alpha >= 0, "variance_alpha", self.variance_alpha, "a number >= 0")
         require(self.variance_beta >= 1, "variance_beta", self.variance_beta, "a number >= 1")
         require(self.dp_max_work > 0, "dp_max_work", self.dp_max_work, "a positive number")
@@ -93,6 +101,10 @@ class Knapsack(SampleAllocator):
         super().reset(info, rng)
         self.metrics = {}
 
+    @property
+    def needs_time_cost(self) -> bool:
+        return self.params.cost == "seconds"
+
     # -- what the solver sees -------------------------------------------------
     def pass_rates(self, view: StepView, order: np.ndarray):
         """(p, a, b, G) per slot in canonical order; p is None for the posterior-expected form."""
@@ -106,13 +118,17 @@ class Knapsack(SampleAllocator):
         return None, a, b, None
 
     def step_budget(self, view: StepView) -> float:
+        if self.params.cost == "seconds":
+            return self.params.uniform_n * float(np.sum(view.time_cost))
         if self.params.uniform_n == 0:
             return float(view.budget_left)
         return min(float(view.budget_left), self.params.uniform_n * float(np.sum(view.cost)))
 
-    def quantum(self) -> float:
+    def quantum(self, cost: np.ndarray) -> float:
         if self.params.quantum > 0:
             return self.params.quantum
+        if self.params.cost == "seconds":
+            return float(np.median(cost)) / 16
         return 1.0 if self.info.budget_unit == "samples" else 256.0
 
     # -- the plan -------------------------------------------------------------
@@ -122,13 +138,14 @@ class Knapsack(SampleAllocator):
             return np.zeros(S, np.int64)
         P = self.params
         order = canonical_order(view.prompts)
-        cost = np.asarray(view.cost, np.float64)[order]
+        budget_cost = np.asarray(view.cost, np.float64)[order]
+        cost = np.asarray(view.time_cost, np.float64)[order] if P.cost == "seconds" else budget_cost
         budget = self.step_budget(view)
         p, a, b, G = self.pass_rates(view, order)
         V = value_table(P.utility, P.n_max, p=p, a=a, b=b, G=G,
                         variance_alpha=P.variance_alpha, variance_beta=P.variance_beta)
         n_sorted, fallback = self.solve(V, p if p is not None else a / (a + b), G, cost, budget)
-        n_sorted = repair_down(n_sorted, V, cost, float(view.budget_left), P.n_min)  # float safety only
+        n_sorted = repair_down(n_sorted, V, budget_cost, float(view.budget_left), P.n_min)  # the engine's budget; else float safety only
         n = np.empty(S, np.int64)
         n[order] = n_sorted
         self.metrics = {"knapsack_utility": float(V[np.arange(S), n_sorted].sum()), "knapsack_dp_fallback": int(fallback)}
@@ -146,7 +163,7 @@ class Knapsack(SampleAllocator):
         if P.solver == "greedy":
             return greedy_allocate(V, cost, budget, P.n_min, P.n_max, rank=rank), False
         if P.solver == "dp":
-            q = self.quantum()
+            q = self.quantum(cost)
             _, cap = quantise(cost, budget, q)
             work = dp_work(M, cap, P.n_min, P.n_max)
             if work > P.dp_max_work:

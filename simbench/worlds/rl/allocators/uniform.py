@@ -33,7 +33,7 @@ class Uniform(SampleAllocator):
     Params = UniformParams
 
     def allocate(self, view: StepView) -> np.ndarray:
-        want = np.where(view.added_wave == view.wave, self.params.n, 0).astype(np.int64)
         if view.wave > 0:
             return np.zeros(view.n_slots, np.int64)
+        want = np.where(view.added_wave == view.wave, self.params.n, 0).astype(np.int64)
         return fit_whole_groups(want, view.cost, view.budget_left)
