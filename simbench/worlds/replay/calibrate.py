@@ -57,10 +57,18 @@ def observed_curves(K: np.ndarray, N: np.ndarray, n: int) -> tuple[np.ndarray, d
     return H, curves(H)
 
 
-def fit_populations(K: np.ndarray, N: np.ndarray, components: int = 2) -> list[dict]:
-    """Per appearance: Beta and Beta-mixture MLE, and their chi-square goodness of fit."""
+def quiet(stage: str, detail: str, units: float) -> None:
+    """The default progress callable: says nothing."""
+
+
+def fit_populations(K: np.ndarray, N: np.ndarray, components: int = 2, progress=quiet) -> list[dict]:
+    """Per appearance: Beta and Beta-mixture MLE, and their chi-square goodness of fit.
+
+    ``progress``: told ``(stage, "appearance t/T", 0)`` before each appearance's fits (see the module docstring).
+    """
     out = []
     for t in range(K.shape[1]):
+        progress(f"population fits at appearances 1-{K.shape[1]}", f"appearance {t + 1}/{K.shape[1]}", 0)
         have = N[:, t] > 0
         k, n = K[have, t], N[have, t]
         beta, se = fit_beta(k, n)
@@ -94,10 +102,6 @@ def calibration_work(appearances: int, seeds, maxfev: int, dims=DIMS, screen: in
     grid = len(grid_points())
     full = (min(screen, grid) if screen else grid) + maxfev
     return len(dims) * ((grid if screen else 0) + full * len(seeds)) * appearances
-
-
-def quiet(stage: str, detail: str, units: float) -> None:
-    """The default progress callable: says nothing."""
 
 
 @contextlib.contextmanager

@@ -90,8 +90,7 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
     """
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
-    progress(f"population fits at appearances 1-{T}", "", 0)
-    pops = fit_populations(K, N)
+    pops = fit_populations(K, N, progress=progress)
     run = {"progress": progress, "workers": workers, "init": pops[0]["mixture"]}  # the same fit as calibrate's
     pd.DataFrame([{
         "appearance": p["appearance"], "beta_a": p["beta"].alphas[0], "beta_b": p["beta"].betas[0],
