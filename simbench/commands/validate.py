@@ -79,7 +79,7 @@ def progress_bar(total: int, quiet: bool):
     time and tqdm's estimate of the time remaining.
     """
     bar = tqdm(total=total, unit="appearance", unit_scale=True, disable=quiet, dynamic_ncols=True,
-               bar_format="{desc}: {percentage:3.0f}%|{bar:20}| [{elapsed}<{remaining}] {postfix}")
+               bar_format="{desc}: {percentage:3.0f}%|{bar:20}| [{elapsed}<{remaining}]{postfix}")
     shown = [None]
 
     def progress(stage: str, detail: str, units: float) -> None:
