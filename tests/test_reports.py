@@ -181,7 +181,6 @@ def small_history_log(path: Path) -> None:
     path.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(algo.prompts)}))
 
 
-@pytest.mark.slow
 def test_validate_output_is_reported_and_compared(tmp_path, capsys):
     log, out = tmp_path / "acc.json", tmp_path / "val"
     small_history_log(log)
