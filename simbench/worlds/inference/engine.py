@@ -107,12 +107,14 @@ def _cut(rec: Record, start: np.ndarray, count: np.ndarray, cap, fraction) -> No
         rec.length[q, cols] = np.minimum(ln, limit)
 
 
-def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, unit: str, room: float, cost) -> tuple[np.ndarray, float]:
+def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, unit: str, room: float, cost, first: bool,
+         name: str) -> tuple[np.ndarray, float]:
     """Keep the longest prefix of this wave's samples (by position in the wave, then query key) that ``room`` pays for.
 
-    Returns the samples kept per query and the kept wave's duration in seconds (nan without ``cost``).  Tokens add
-    up; GPU-seconds are found by bisection on the prefix, each candidate priced by the cost model (the price of a
-    wave need not grow with every sample, so what is kept is a prefix whose own price was checked).
+    Returns the samples kept per query and the kept wave's duration in seconds (nan without ``cost``); a
+    ``ConfigError`` if the ``first`` wave of allocator ``name`` cannot pay for a single sample.  Tokens add up;
+    GPU-seconds are found by bisection on the prefix, each candidate priced by the cost model (the price of a wave
+    need not grow with every sample, so what is kept is a prefix whose own price was checked).
     """
     q, pos, order = wave_samples(count, queries.keys)
     length = rec.length[q[order], start[q[order]] + pos[order]].astype(np.int64)
@@ -132,6 +134,10 @@ def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, un
             mid = (lo + hi) // 2
             lo, hi = (mid, hi) if cost.hw.gpus * seconds(mid) <= room else (lo, mid)
         keep = lo
+        if keep == 0 and first:
+            raise ConfigError("budget.per_query", room / len(count), f"a budget that pays for at least one sample: the first "
+                              f"call of {name} costs {cost.hw.gpus * seconds(1):.4g} GPU-seconds with one sample "
+                              f"({room:.4g} in all for {len(count)} queries)")
     kept = np.bincount(q[order[:keep]], minlength=len(count))
     rec.n -= count - kept
     return kept, seconds(keep) if cost is not None else float("nan")
@@ -168,7 +174,7 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
             raise AllocatorError(f"allocator {allocator.name!r} still asks for samples after engine.max_waves = {wave} waves")
         start = rec.draw(count)
         _cut(rec, start, count, cap, fraction)
-        count, duration = _fit(rec, queries, start, count, unit, total - spent, cost)
+        count, duration = _fit(rec, queries, start, count, unit, total - spent, cost, wave == 0, f"allocator {allocator.name!r}")
         t, longest, acc, top = wave_stats(rec.length, rec.accept, rec.score, start, count)
         tokens += t
         accepted |= acc
@@ -180,9 +186,6 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
             gpu_seconds += cost.hw.gpus * duration
         spent = {"samples": float(rec.n.sum()), "tokens": float(tokens.sum()), "gpu_seconds": gpu_seconds}[unit]
         if count.sum() == 0:  # the budget pays for none of the samples asked for
-            if unit == "gpu_seconds" and rec.n.sum() == 0:
-                raise ConfigError("budget.per_query", total / Q, f"a budget that pays for at least one sample: allocator "
-                                  f"{allocator.name!r}'s first wave could not afford its first (GPU-seconds per query)")
             break
     view = View(wave, rec.n.copy(), rec.answer, rec.length, rec.accept, rec.score, unit, total - spent, total, 0.0,
                 scenario.budget.max_per_query, queries.keys, None, queries.p)
