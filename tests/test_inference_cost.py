@@ -177,3 +177,39 @@ def test_bad_cost_input_is_named(patch, key, allowed):
         parse_scenario(data, "bad.toml")
     msg = str(err.value)
     assert msg.startswith(f"bad.toml: key '{key}' = ") and allowed in msg, msg
+
+
+def test_the_quickstart_columns_are_the_same_without_its_cost_table():
+    import dataclasses
+    from pathlib import Path
+
+    from simbench.worlds import load_scenario
+
+    priced = load_scenario(Path(__file__).parent.parent / "scenarios" / "inference_quickstart.toml")
+    assert priced.cost is not None
+    plain = dataclasses.replace(priced, cost=None)
+    small = {"queries": dataclasses.replace(priced.queries, n_queries=100)}  # the same scenario, fewer queries: fast
+    priced, plain = dataclasses.replace(priced, **small), dataclasses.replace(plain, **small)
+    for i in range(len(priced.strategies)):
+        for a, b in zip(run_unit(plain, i, 0), run_unit(priced, i, 0)):
+            assert [k for k in a if not same_value(a[k], b[k])] == [] and b["latency_p95_s"] > 0
+
+
+def test_runs_and_reports_in_seconds_and_gpu_seconds(tmp_path):
+    """``simbench run`` with a GPU-second budget: the same bytes with one or two workers, and a report in seconds."""
+    import pandas as pd
+
+    from simbench.cli import main
+
+    text = """world = "inference"\nname = "s"\nseeds = 2\n[queries]\nn_queries = 60\n[budget]\nunit = "gpu_seconds"
+per_query = [2, 8]\n[cost]\npreset = "qwen2.5-1.5b-8xh100"\nprice_per_gpu_hour = 3.0\n
+[[strategies]]\nallocator = "uniform"\n[[strategies]]\nallocator = "esc"\n"""
+    (tmp_path / "s.toml").write_text(text)
+    for w in (1, 2):
+        assert main(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / f"o{w}"), "--workers", str(w), "--quiet"]) == 0
+    a, b = pd.read_parquet(tmp_path / "o1" / "results.parquet"), pd.read_parquet(tmp_path / "o2" / "results.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["gpu_seconds"] <= a["budget"] * 60).all() and (a["budget_unit"] == "gpu_seconds").all()
+    assert main(["report", str(tmp_path / "o1")]) == 0
+    report = (tmp_path / "o1" / "report.md").read_text()
+    assert "latency per query in seconds" in report and "latency_p95_s" in report and "usd" in report
