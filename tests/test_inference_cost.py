@@ -13,6 +13,7 @@ from simbench.core.config import ConfigError
 from simbench.cost.generation import wave_time
 from simbench.testing.inference import run_once, scenario
 from simbench.worlds import parse_scenario
+from simbench.worlds.inference.eflops import intensity, wave_eflops
 from simbench.worlds.inference.engine import run
 from simbench.worlds.inference.roles import AllocatorError, InferenceAllocator
 from simbench.worlds.inference.tape import make_queries
@@ -20,6 +21,7 @@ from simbench.worlds.inference.world import run_unit
 
 PRESET = {"preset": "qwen2.5-1.5b-8xh100"}
 COST_COLUMNS = ("latency_p50_s", "latency_p95_s", "gpu_seconds", "gpu_hours", "usd")
+HEADS = {"model": {"attn_heads": 12}}  # Qwen2.5-1.5B's attention heads: eFLOPs need them
 
 
 def same_value(a, b) -> bool:
@@ -34,10 +36,10 @@ def same_value(a, b) -> bool:
 def test_cost_table_changes_no_existing_column(unit, strategy):
     """Every column of a run without [cost] is bit-identical with it; [cost] only adds the priced columns."""
     plain = scenario(seed=3, unit=unit, verifier="rm", strategy=strategy)
-    priced = scenario(seed=3, unit=unit, verifier="rm", strategy=strategy, cost={**PRESET, "price_per_gpu_hour": 2.5})
+    priced = scenario(seed=3, unit=unit, verifier="rm", strategy=strategy, cost={**PRESET, "price_per_gpu_hour": 2.5, **HEADS})
     assert plain.cell_seed(0).spawn_key == priced.cell_seed(0).spawn_key and plain.world_hash() == priced.world_hash()
     for a, b in zip(run_unit(plain, 0, 0), run_unit(priced, 0, 0)):
-        assert not set(COST_COLUMNS) & set(a) and set(b) == set(a) | set(COST_COLUMNS)
+        assert not set(COST_COLUMNS) & set(a) and set(b) == set(a) | set(COST_COLUMNS) | {"eflops"}
         changed = [k for k in a if not same_value(a[k], b[k])]
         assert not changed, f"columns changed by [cost]: {changed}"
         assert b["usd"] == pytest.approx(2.5 * b["gpu_hours"], rel=1e-12) and b["gpu_hours"] == b["gpu_seconds"] / 3600
@@ -140,7 +142,7 @@ def test_an_overspending_wave_keeps_the_prefix_that_fits():
 
 def test_a_budget_too_small_for_one_sample_is_a_config_error():
     sc = scenario(unit="gpu_seconds", per_query=0.01)
-    with pytest.raises(ConfigError, match=r"key 'budget.per_query' = 0.01 .*at least one sample: the first call of allocator 'uniform' costs"):
+    with pytest.raises(ConfigError, match=r"key 'budget.per_query' = 0.01 .*at least one sample: the first wave of allocator 'uniform' costs .* gpu_seconds"):
         run_once(sc, registry.make("inference_allocator", "uniform"), registry.make("picker", "majority"))
 
 
@@ -163,12 +165,14 @@ def test_sequential_strategies_have_higher_p95_latency_in_seconds_than_uniform()
 
 @pytest.mark.parametrize("patch, key, allowed", [
     ({"budget": {"unit": "gpu_seconds"}}, "budget.unit", "unless the scenario has a [cost] table"),
-    ({"budget": {"unit": "eflops"}}, "budget.unit", "one of 'samples', 'tokens', 'gpu_seconds'"),
+    ({"budget": {"unit": "flops"}}, "budget.unit", "one of 'samples', 'tokens', 'gpu_seconds', 'eflops'"),
     ({"budget": {"unit": "gpu_seconds", "per_query": [0.0]}, "cost": PRESET}, "budget.per_query", "positive numbers"),
     ({"cost": {"preset": "gpt-9"}}, "cost.preset", "one of"),
     ({"cost": {"hw": {"gpus": 0}}}, "cost.hw.gpus", "an integer >= 1"),
     ({"cost": {"colour": 1}}, "cost.colour", "unknown key"),
     ({"cost": {"price_per_gpu_hour": -1.0}}, "cost.price_per_gpu_hour", "a non-negative number"),
+    ({"budget": {"unit": "eflops"}, "cost": PRESET}, "budget.unit", "whose model gives its attention heads"),
+    ({"cost": {"model": {"attn_heads": 0}}}, "cost.model.attn_heads", "an integer >= 1"),
     ({"cost": PRESET, "queries": {"lengths": {"max": 10 ** 7}}}, "queries.lengths.max", "must fit one engine's KV cache"),
 ])
 def test_bad_cost_input_is_named(patch, key, allowed):
@@ -213,3 +217,62 @@ per_query = [2, 8]\n[cost]\npreset = "qwen2.5-1.5b-8xh100"\nprice_per_gpu_hour =
     assert main(["report", str(tmp_path / "o1")]) == 0
     report = (tmp_path / "o1" / "report.md").read_text()
     assert "latency per query in seconds" in report and "latency_p95_s" in report and "usd" in report
+
+
+def kinetics_dense_cost(nparams, num_attn_heads, num_kv_heads, head_dim, E_flops, context_length, generation_length, num_trials=1):
+    """Kinetics' ``dense_cost`` (Infini-AI-Lab/Kinetics, cost_model/utils.py), transcribed: (compute, memory) in TFLOPs."""
+    compute_cost = (2 * nparams * generation_length
+                    + 2 * (2 * context_length + generation_length) * generation_length * num_attn_heads * head_dim) * num_trials * 1e-12
+    memory_cost = 2 * (2 * context_length + generation_length * num_trials) * generation_length * num_kv_heads * head_dim * E_flops * 1e-12
+    return compute_cost, memory_cost
+
+
+@pytest.mark.parametrize("P, L, n", [(1, 1, 1), (200, 500, 1), (200, 500, 8), (1024, 4000, 3)])
+def test_eflops_equal_kinetics_dense_cost(P, L, n):
+    """A9: equally long samples of one query cost Kinetics' dense eFLOPs (head_dim there is head_dim x layers)."""
+    sc = scenario(cost={**PRESET, **HEADS})
+    m = sc.cost.model
+    ours = wave_eflops(sc.cost, np.array([P]), np.zeros(n, np.int64), np.full(n, L))
+    compute, memory = kinetics_dense_cost(m.params, m.attn_heads, m.kv_heads, m.head_dim * m.layers, intensity(sc.cost), P, L, n)
+    assert ours == pytest.approx((compute + memory) * 1e12, rel=1e-12)
+
+
+def test_eflops_per_trial_grow_super_linearly_in_length():
+    """A9: the L^2 terms make a response of 2L cost more than two of L, by a second difference that is constant."""
+    cost = scenario(cost={**PRESET, **HEADS}).cost
+    one = lambda L: wave_eflops(cost, np.array([200]), np.array([0]), np.array([L]))  # noqa: E731
+    L = np.array([1000, 2000, 3000, 4000])
+    f = np.array([one(x) for x in L])
+    assert f[1] > 2 * f[0] and f[3] > 2 * f[1]
+    second = np.diff(f, 2)
+    assert (second > 0).all() and second[0] == pytest.approx(second[1], rel=1e-9)
+    # samples of two queries price apart; a query's samples share its prompt's reads
+    two = wave_eflops(cost, np.array([200, 300]), np.array([0, 1]), np.array([100, 50]))
+    assert two == pytest.approx(one(100) + wave_eflops(cost, np.array([300]), np.array([0]), np.array([50])), rel=1e-12)
+    shared = wave_eflops(cost, np.array([200]), np.array([0, 0]), np.array([100, 100]))
+    assert shared < 2 * one(100)
+
+
+@pytest.mark.parametrize("allocator", ["uniform", "esc", "elimination", "marginal_gain"])
+def test_eflop_budget_keeps_the_longest_prefix_and_is_never_exceeded(allocator):
+    sc = scenario(unit="eflops", per_query=2e13, cost={**PRESET, **HEADS})
+    a = registry.make("inference_allocator", allocator)
+    out, _, total = run_once(sc, a, registry.make("picker", a.default_picker))
+    assert 0 < out.eflops <= total and out.samples.sum() > 0
+    row = run_unit(scenario(unit="eflops", per_query=2e13, cost={**PRESET, **HEADS}, strategy={"allocator": allocator}), 0, 0)[0]
+    assert row["eflops"] == out.eflops and row["budget_unit"] == "eflops"
+
+
+def test_an_overspending_wave_keeps_the_longest_prefix_of_eflops():
+    sc = scenario(n_queries=6, unit="eflops", per_query=1e13, cost={**PRESET, **HEADS})
+    queries = make_queries(sc, sc.cell_seed(0))
+    full = run(queries, sc, _Waves([[41] * 6]), registry.make("picker", "majority"), 1e30).record
+    order = sorted((pos, int(queries.keys[q]), q) for q in range(6) for pos in range(40))
+    price = lambda k: wave_eflops(sc.cost, queries.prompt_len, np.array([q for _, _, q in order[:k]], np.int64),  # noqa: E731
+                                  np.array([full.length[q, 1 + pos] for pos, _, q in order[:k]]))
+    first = wave_eflops(sc.cost, queries.prompt_len, np.arange(6), full.length[:, 0])
+    total = first + price(240) / 3
+    out = run(queries, sc, _Waves([[1] * 6, [40] * 6]), registry.make("picker", "majority"), total)
+    k = int(out.samples.sum()) - 6
+    assert 0 < k < 240 and price(k) <= total - first < price(k + 1)
+    assert out.eflops == pytest.approx(first + price(k), rel=1e-12)

@@ -11,6 +11,7 @@ would overspend, its samples are kept in order of their position in the wave
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,9 @@ import numpy as np
 from simbench.core._numba import jit
 from simbench.core.config import ConfigError
 from simbench.core.roles import RunInfo
+from simbench.worlds.inference.eflops import available as eflops_available
+from simbench.worlds.inference.eflops import floor as eflops_floor
+from simbench.worlds.inference.eflops import wave_eflops
 from simbench.worlds.inference.latency import gpu_seconds_floor, round_time, wave_samples, wave_seconds
 from simbench.worlds.inference.roles import Allocation, AllocatorError, InferenceAllocator, Picker, View
 from simbench.worlds.inference.spec import mean_price
@@ -27,7 +31,8 @@ from simbench.worlds.inference.tape import NO_ANSWER, Queries, Record
 @dataclass
 class Outcome:
     """Per query after a run: the picked answer, samples, tokens, rounds, latency (tokens); the record of samples; waves
-    run; with ``[cost]``, per query latency in seconds and the run's GPU-seconds (else None)."""
+    run; with ``[cost]``, per query latency in seconds and the run's GPU-seconds, and its eFLOPs if the model gives its
+    attention heads (else None)."""
 
     answer: np.ndarray
     samples: np.ndarray
@@ -38,6 +43,7 @@ class Outcome:
     waves: int
     seconds: np.ndarray | None = None
     gpu_seconds: float | None = None
+    eflops: float | None = None
 
     @property
     def correct(self) -> np.ndarray:
@@ -108,39 +114,42 @@ def _cut(rec: Record, start: np.ndarray, count: np.ndarray, cap, fraction) -> No
 
 
 def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, unit: str, room: float, cost, first: bool,
-         name: str) -> tuple[np.ndarray, float]:
+         name: str) -> tuple[np.ndarray, float, float]:
     """Keep the longest prefix of this wave's samples (by position in the wave, then query key) that ``room`` pays for.
 
-    Returns the samples kept per query and the kept wave's duration in seconds (nan without ``cost``); a
-    ``ConfigError`` if the ``first`` wave of allocator ``name`` cannot pay for a single sample.  Tokens add up;
-    GPU-seconds are found by bisection on the prefix, each candidate priced by the cost model (the price of a wave
-    need not grow with every sample, so what is kept is a prefix whose own price was checked).
+    Returns the samples kept per query, the kept wave's duration in seconds (nan without ``cost``) and its eFLOPs
+    (nan unless ``eflops.available``); a ``ConfigError`` if the ``first`` wave of allocator ``name`` cannot pay for
+    a single sample.  Tokens add up; GPU-seconds and eFLOPs are found by bisection on the prefix, each candidate
+    priced by the cost model (a wave's time need not grow with every sample, so what is kept is a prefix whose own
+    price was checked; eFLOPs do grow, so theirs is the longest that fits).
     """
     q, pos, order = wave_samples(count, queries.keys)
-    length = rec.length[q[order], start[q[order]] + pos[order]].astype(np.int64)
-    priced: dict[int, float] = {}
-
-    def seconds(k: int) -> float:
-        if k not in priced:
-            priced[k] = wave_seconds(cost, queries.prompt_len, queries.keys, q[order[:k]], length[:k])
-        return priced[k]
-
+    q, length = q[order], rec.length[q[order], start[q[order]] + pos[order]].astype(np.int64)
+    gpus = cost.hw.gpus if cost is not None else 1
+    seconds = cache(lambda k: wave_seconds(cost, queries.prompt_len, queries.keys, q[:k], length[:k]) if cost is not None else float("nan"))
+    flops = cache(lambda k: wave_eflops(cost, queries.prompt_len, q[:k], length[:k]) if eflops_available(cost) else float("nan"))
+    price = {"gpu_seconds": lambda k: gpus * seconds(k), "eflops": flops}.get(unit)
     keep = len(q)
     if unit == "tokens":
         keep = int(np.searchsorted(np.cumsum(length), room, side="right"))
-    elif unit == "gpu_seconds" and cost.hw.gpus * seconds(keep) > room:
+    elif price is not None and price(keep) > room:
         lo, hi = 0, keep  # the prefix of lo samples fits, that of hi does not
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if cost.hw.gpus * seconds(mid) <= room else (lo, mid)
+            lo, hi = (mid, hi) if price(mid) <= room else (lo, mid)
         keep = lo
         if keep == 0 and first:
             raise ConfigError("budget.per_query", room / len(count), f"a budget that pays for at least one sample: the first "
-                              f"call of {name} costs {cost.hw.gpus * seconds(1):.4g} GPU-seconds with one sample "
-                              f"({room:.4g} in all for {len(count)} queries)")
-    kept = np.bincount(q[order[:keep]], minlength=len(count))
+                              f"wave of {name} costs {price(1):.4g} {unit} with one sample ({room:.4g} in all for "
+                              f"{len(count)} queries)")
+    kept = np.bincount(q[:keep], minlength=len(count))
     rec.n -= count - kept
-    return kept, seconds(keep) if cost is not None else float("nan")
+    return kept, seconds(keep), flops(keep)
+
+
+def cache(f):
+    """``f`` of an integer, each value computed once."""
+    return functools.lru_cache(maxsize=None)(f)
 
 
 def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picker, total: float, rng_seed=None) -> Outcome:
@@ -157,12 +166,12 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
     accepted = np.zeros(Q, bool)
     best = np.full(Q, -np.inf)
     seconds = np.zeros(Q)
-    gpu_seconds = 0.0
-    floor = gpu_seconds_floor(cost) if unit == "gpu_seconds" else 1.0
+    gpu_seconds = eflops = 0.0
+    floor = {"gpu_seconds": gpu_seconds_floor, "eflops": eflops_floor}.get(unit, lambda _: 1.0)(cost)
     wave = 0
     for wave in range(scenario.engine.max_waves + 1):
         drawn = int(rec.n.sum())
-        used = gpu_seconds if unit == "gpu_seconds" else tokens.sum()
+        used = {"gpu_seconds": gpu_seconds, "eflops": eflops}.get(unit, tokens.sum())
         price = float(used / drawn) if drawn else mean_price(scenario)
         view = View(wave, rec.n.copy(), rec.answer, rec.length, rec.accept, rec.score, unit, total - spent, total, price,
                     scenario.budget.max_per_query, queries.keys, queries.p if allocator.uses_oracle else None, queries.p,
@@ -174,7 +183,7 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
             raise AllocatorError(f"allocator {allocator.name!r} still asks for samples after engine.max_waves = {wave} waves")
         start = rec.draw(count)
         _cut(rec, start, count, cap, fraction)
-        count, duration = _fit(rec, queries, start, count, unit, total - spent, cost, wave == 0, f"allocator {allocator.name!r}")
+        count, duration, flops = _fit(rec, queries, start, count, unit, total - spent, cost, wave == 0, f"allocator {allocator.name!r}")
         t, longest, acc, top = wave_stats(rec.length, rec.accept, rec.score, start, count)
         tokens += t
         accepted |= acc
@@ -184,7 +193,8 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
         if cost is not None:
             seconds += np.where(count > 0, duration, 0.0)
             gpu_seconds += cost.hw.gpus * duration
-        spent = {"samples": float(rec.n.sum()), "tokens": float(tokens.sum()), "gpu_seconds": gpu_seconds}[unit]
+            eflops += flops
+        spent = {"samples": float(rec.n.sum()), "tokens": float(tokens.sum()), "gpu_seconds": gpu_seconds, "eflops": eflops}[unit]
         if count.sum() == 0:  # the budget pays for none of the samples asked for
             break
     view = View(wave, rec.n.copy(), rec.answer, rec.length, rec.accept, rec.score, unit, total - spent, total, 0.0,
@@ -193,4 +203,5 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
     if answer.shape != (Q,):
         raise AllocatorError(f"picker {picker.name!r} returned shape {answer.shape}: expected ({Q},)")
     return Outcome(answer, rec.n.copy(), tokens, rounds, latency, rec, wave,
-                   seconds if cost is not None else None, gpu_seconds if cost is not None else None)
+                   seconds if cost is not None else None, gpu_seconds if cost is not None else None,
+                   eflops if eflops_available(cost) else None)

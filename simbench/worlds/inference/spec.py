@@ -13,6 +13,8 @@ from simbench.core.laws import LengthSpec, PassRateSpec, read_pass_rate_table
 from simbench.core.scenario import Seeded, check_name
 from simbench.cost.generation import peak_rate
 from simbench.cost.spec import CostSpec
+from simbench.worlds.inference.eflops import available as eflops_available
+from simbench.worlds.inference.eflops import wave_eflops
 from simbench.worlds.inference.tables import read_answer_table
 
 RoleSpec = dict[str, Any] | str
@@ -78,16 +80,17 @@ class VerifierSpec:
 @dataclass(frozen=True)
 class BudgetSpec:
     """Budgets to run every strategy at, per query on average (``per_query``, in ``unit``; total = per_query x n_queries),
-    and an optional cap on samples per query (0: none).  ``gpu_seconds`` needs a ``[cost]`` table."""
+    and an optional cap on samples per query (0: none).  ``gpu_seconds`` needs a ``[cost]`` table, ``eflops`` one
+    whose model gives ``attn_heads``."""
 
-    unit: Literal["samples", "tokens", "gpu_seconds"] = "samples"
+    unit: Literal["samples", "tokens", "gpu_seconds", "eflops"] = "samples"
     per_query: tuple[float, ...] = (1.0, 4.0, 16.0)
     max_per_query: int = 0
 
     def check(self) -> None:
         require(len(self.per_query) >= 1, "per_query", self.per_query, "a non-empty array of budgets per query")
-        if self.unit == "gpu_seconds":  # whether a wave fits is known once it is priced (the engine says if none does)
-            require(all(b > 0 for b in self.per_query), "per_query", self.per_query, "positive numbers (GPU-seconds per query)")
+        if self.unit in ("gpu_seconds", "eflops"):  # whether a wave fits is known once priced (the engine says if none does)
+            require(all(b > 0 for b in self.per_query), "per_query", self.per_query, f"positive numbers ({self.unit} per query)")
         else:
             require(all(b >= 1 for b in self.per_query), "per_query", self.per_query,
                     f"numbers >= 1 ({self.unit} per query; a budget must pay for a sample)")
@@ -183,6 +186,9 @@ class InferenceScenario(Seeded):
                 f"the name of one of the strategies: {', '.join(map(repr, labels))}")
         require(self.cost is not None or self.budget.unit != "gpu_seconds", "budget.unit", self.budget.unit,
                 "'samples' or 'tokens' unless the scenario has a [cost] table (GPU-seconds come from its cost model)")
+        require(self.budget.unit != "eflops" or eflops_available(self.cost), "budget.unit", self.budget.unit,
+                "'samples', 'tokens' or 'gpu_seconds' unless the scenario has a [cost] table whose model gives its attention "
+                "heads, cost.model.attn_heads (eFLOPs count the attention's compute; Qwen2.5-1.5B has 12)")
         if self.cost is not None:
             self.cost.check_lengths(self.queries.lengths.max, "queries.lengths.max")
         # the sample record of one run: answer, length, acceptance and score (17 bytes) per sample drawn; a token or
@@ -206,11 +212,12 @@ class InferenceScenario(Seeded):
 def mean_price(scenario: InferenceScenario) -> float:
     """The expected price of a sample before any is drawn (an allocator's ``View.price``): the length law's mean in
     tokens, or with a GPU-second budget the GPU-seconds of a mean response in fully batched decoding
-    (``simbench.cost.generation.peak_rate``)."""
-    mean = scenario.queries.lengths.mean
+    (``simbench.cost.generation.peak_rate``), or with an eFLOP budget a mean response's eFLOPs."""
+    mean, cost = scenario.queries.lengths.mean, scenario.cost
+    if scenario.budget.unit == "eflops":  # a mean response alone: eFLOPs do not depend on batching
+        return wave_eflops(cost, np.array([round(cost.prompt_len.mean)]), np.array([0]), np.array([mean]))
     if scenario.budget.unit != "gpu_seconds":
         return float(mean)
-    cost = scenario.cost
     return cost.hw.gpus * mean / peak_rate(cost, np.array([cost.prompt_len.mean]), np.array([mean]))
 
 
