@@ -20,8 +20,8 @@ LATENCY_S = "latency per query in seconds (the batched generate calls it took pa
 SUPPORT = {"accuracy": stats.UNIT, "abstain_rate": stats.UNIT, "samples_per_query": stats.POSITIVE,
            "tokens_per_query": stats.POSITIVE, "latency_p50": stats.POSITIVE, "latency_p95": stats.POSITIVE, "E3": stats.POSITIVE,
            "latency_p50_s": stats.POSITIVE, "latency_p95_s": stats.POSITIVE, "gpu_seconds": stats.POSITIVE,
-           "gpu_hours": stats.POSITIVE, "usd": stats.POSITIVE}
-COST = ("latency_p50_s", "latency_p95_s", "gpu_seconds", "usd")  # the columns of a run with [cost], reported where present
+           "gpu_hours": stats.POSITIVE, "usd": stats.POSITIVE, "eflops": stats.POSITIVE}
+COST = ("latency_p50_s", "latency_p95_s", "gpu_seconds", "usd", "eflops")  # the columns of a run with [cost], reported where present
 
 
 def summarise(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
