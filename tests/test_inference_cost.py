@@ -21,7 +21,7 @@ from simbench.worlds.inference.world import run_unit
 
 PRESET = {"preset": "qwen2.5-1.5b-8xh100"}
 COST_COLUMNS = ("latency_p50_s", "latency_p95_s", "gpu_seconds", "gpu_hours", "usd")
-HEADS = {"model": {"attn_heads": 12}}  # Qwen2.5-1.5B's attention heads: eFLOPs need them
+HEADS = {"model": {"query_heads": 12}}  # Qwen2.5-1.5B's attention heads: eFLOPs need them
 
 
 def same_value(a, b) -> bool:
@@ -172,7 +172,7 @@ def test_sequential_strategies_have_higher_p95_latency_in_seconds_than_uniform()
     ({"cost": {"colour": 1}}, "cost.colour", "unknown key"),
     ({"cost": {"price_per_gpu_hour": -1.0}}, "cost.price_per_gpu_hour", "a non-negative number"),
     ({"budget": {"unit": "eflops"}, "cost": PRESET}, "budget.unit", "whose model gives its attention heads"),
-    ({"cost": {"model": {"attn_heads": 0}}}, "cost.model.attn_heads", "an integer >= 1"),
+    ({"cost": {"model": {"query_heads": 0}}}, "cost.model.query_heads", "an integer >= 1"),
     ({"cost": PRESET, "queries": {"lengths": {"max": 10 ** 7}}}, "queries.lengths.max", "must fit one engine's KV cache"),
 ])
 def test_bad_cost_input_is_named(patch, key, allowed):
@@ -219,10 +219,10 @@ per_query = [2, 8]\n[cost]\npreset = "qwen2.5-1.5b-8xh100"\nprice_per_gpu_hour =
     assert "latency per query in seconds" in report and "latency_p95_s" in report and "usd" in report
 
 
-def kinetics_dense_cost(nparams, num_attn_heads, num_kv_heads, head_dim, E_flops, context_length, generation_length, num_trials=1):
+def kinetics_dense_cost(nparams, num_query_heads, num_kv_heads, head_dim, E_flops, context_length, generation_length, num_trials=1):
     """Kinetics' ``dense_cost`` (Infini-AI-Lab/Kinetics, cost_model/utils.py), transcribed: (compute, memory) in TFLOPs."""
     compute_cost = (2 * nparams * generation_length
-                    + 2 * (2 * context_length + generation_length) * generation_length * num_attn_heads * head_dim) * num_trials * 1e-12
+                    + 2 * (2 * context_length + generation_length) * generation_length * num_query_heads * head_dim) * num_trials * 1e-12
     memory_cost = 2 * (2 * context_length + generation_length * num_trials) * generation_length * num_kv_heads * head_dim * E_flops * 1e-12
     return compute_cost, memory_cost
 
@@ -233,7 +233,7 @@ def test_eflops_equal_kinetics_dense_cost(P, L, n):
     sc = scenario(cost={**PRESET, **HEADS})
     m = sc.cost.model
     ours = wave_eflops(sc.cost, np.array([P]), np.zeros(n, np.int64), np.full(n, L))
-    compute, memory = kinetics_dense_cost(m.params, m.attn_heads, m.kv_heads, m.head_dim * m.layers, intensity(sc.cost), P, L, n)
+    compute, memory = kinetics_dense_cost(m.params, m.query_heads, m.kv_heads, m.head_dim * m.layers, intensity(sc.cost), P, L, n)
     assert ours == pytest.approx((compute + memory) * 1e12, rel=1e-12)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 def available(cost) -> bool:
     """Whether eFLOPs can be priced: a ``[cost]`` table whose model gives its attention heads."""
-    return cost is not None and cost.model.attn_heads is not None
+    return cost is not None and cost.model.query_heads is not None
 
 
 def intensity(cost) -> float:
@@ -34,7 +34,7 @@ def wave_eflops(cost, prompt_len: np.ndarray, q: np.ndarray, length: np.ndarray)
     m = cost.model
     L = np.asarray(length, np.float64)
     P = prompt_len[q].astype(np.float64)
-    compute = np.sum(2.0 * m.params * L + 2.0 * (2.0 * P + L) * L * m.attn_heads * m.head_dim * m.layers)
+    compute = np.sum(2.0 * m.params * L + 2.0 * (2.0 * P + L) * L * m.query_heads * m.head_dim * m.layers)
     longest = np.zeros(len(prompt_len))
     np.maximum.at(longest, q, L)
     kv = 2.0 * np.sum(prompt_len * longest) + np.sum(L * L)

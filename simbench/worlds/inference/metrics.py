@@ -20,7 +20,7 @@ def metrics(out: Outcome, queries: Queries, ks: tuple[int, ...], cost=None) -> d
     their rounds (``latency_unit``); ``E3 = accuracy^2 / mean tokens per query`` (Plan-and-Budget);
     ``alloc_q1..q5``: mean samples per query in each true-difficulty quintile, q1 the hardest.  With a ``[cost]``
     table (``cost``): ``latency_p50_s``/``_p95_s``, the same in seconds, and the run's ``gpu_seconds``, ``gpu_hours``
-    and ``usd`` (nan without ``price_per_gpu_hour``); ``eflops`` (Kinetics' eFLOPs) if the model gives ``attn_heads``.
+    and ``usd`` (nan without ``price_per_gpu_hour``); ``eflops`` (Kinetics' eFLOPs) if the model gives ``query_heads``.
     """
     rec = out.record
     cols = np.arange(rec.answer.shape[1])[None, :] < rec.n[:, None]

@@ -81,7 +81,7 @@ class VerifierSpec:
 class BudgetSpec:
     """Budgets to run every strategy at, per query on average (``per_query``, in ``unit``; total = per_query x n_queries),
     and an optional cap on samples per query (0: none).  ``gpu_seconds`` needs a ``[cost]`` table, ``eflops`` one
-    whose model gives ``attn_heads``."""
+    whose model gives ``query_heads``."""
 
     unit: Literal["samples", "tokens", "gpu_seconds", "eflops"] = "samples"
     per_query: tuple[float, ...] = (1.0, 4.0, 16.0)
@@ -188,7 +188,7 @@ class InferenceScenario(Seeded):
                 "'samples' or 'tokens' unless the scenario has a [cost] table (GPU-seconds come from its cost model)")
         require(self.budget.unit != "eflops" or eflops_available(self.cost), "budget.unit", self.budget.unit,
                 "'samples', 'tokens' or 'gpu_seconds' unless the scenario has a [cost] table whose model gives its attention "
-                "heads, cost.model.attn_heads (eFLOPs count the attention's compute; Qwen2.5-1.5B has 12)")
+                "heads, cost.model.query_heads (eFLOPs count the attention's compute; Qwen2.5-1.5B has 12)")
         if self.cost is not None:
             self.cost.check_lengths(self.queries.lengths.max, "queries.lengths.max")
         # the sample record of one run: answer, length, acceptance and score (17 bytes) per sample drawn; a token or
