@@ -123,6 +123,8 @@ def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, un
     priced by the cost model (a wave's time need not grow with every sample, so what is kept is a prefix whose own
     price was checked; eFLOPs do grow, so theirs is the longest that fits).
     """
+    if unit == "samples" and cost is None:  # nothing to price: keep the wave as asked, with no sort
+        return count, float("nan"), float("nan")
     q, pos, order = wave_samples(count, queries.keys)
     q, length = q[order], rec.length[q[order], start[q[order]] + pos[order]].astype(np.int64)
     gpus = cost.hw.gpus if cost is not None else 1
