@@ -113,15 +113,17 @@ def _cut(rec: Record, start: np.ndarray, count: np.ndarray, cap, fraction) -> No
         rec.length[q, cols] = np.minimum(ln, limit)
 
 
-def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, unit: str, room: float, cost, first: bool,
-         name: str) -> tuple[np.ndarray, float, float]:
-    """Keep the longest prefix of this wave's samples (by position in the wave, then query key) that ``room`` pays for.
+def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, unit: str, spent: float, total: float, cost,
+         first: bool, name: str) -> tuple[np.ndarray, float, float]:
+    """Keep the longest prefix of this wave's samples (by position in the wave, then query key) that the budget left,
+    ``total - spent``, pays for.
 
     Returns the samples kept per query, the kept wave's duration in seconds (nan without ``cost``) and its eFLOPs
     (nan unless ``eflops.available``); a ``ConfigError`` if the ``first`` wave of allocator ``name`` cannot pay for
     a single sample.  Tokens add up; GPU-seconds and eFLOPs are found by bisection on the prefix, each candidate
     priced by the cost model (a wave's time need not grow with every sample, so what is kept is a prefix whose own
-    price was checked; eFLOPs do grow, so theirs is the longest that fits).
+    price was checked; eFLOPs do grow, so theirs is the longest that fits).  A price fits if ``spent + price <=
+    total``, the very sum the engine then adds, so no rounding can take the total over.
     """
     if unit == "samples" and cost is None:  # nothing to price: keep the wave as asked, with no sort
         return count, float("nan"), float("nan")
@@ -131,18 +133,19 @@ def _fit(rec: Record, queries: Queries, start: np.ndarray, count: np.ndarray, un
     seconds = cache(lambda k: wave_seconds(cost, queries.prompt_len, queries.keys, q[:k], length[:k]) if cost is not None else float("nan"))
     flops = cache(lambda k: wave_eflops(cost, queries.prompt_len, q[:k], length[:k]) if eflops_available(cost) else float("nan"))
     price = {"gpu_seconds": lambda k: gpus * seconds(k), "eflops": flops}.get(unit)
+    fits = lambda k: spent + price(k) <= total  # noqa: E731
     keep = len(q)
-    if unit == "tokens":
-        keep = int(np.searchsorted(np.cumsum(length), room, side="right"))
-    elif price is not None and price(keep) > room:
+    if unit == "tokens":  # integers: exact
+        keep = int(np.searchsorted(np.cumsum(length), total - spent, side="right"))
+    elif price is not None and not fits(keep):
         lo, hi = 0, keep  # the prefix of lo samples fits, that of hi does not
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if price(mid) <= room else (lo, mid)
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
         keep = lo
         if keep == 0 and first:
-            raise ConfigError("budget.per_query", room / len(count), f"a budget that pays for at least one sample: the first "
-                              f"wave of {name} costs {price(1):.4g} {unit} with one sample ({room:.4g} in all for "
+            raise ConfigError("budget.per_query", total / len(count), f"a budget that pays for at least one sample: the first "
+                              f"wave of {name} costs {price(1):.4g} {unit} with one sample ({total:.4g} in all for "
                               f"{len(count)} queries)")
     kept = np.bincount(q[:keep], minlength=len(count))
     rec.n -= count - kept
@@ -185,14 +188,14 @@ def run(queries: Queries, scenario, allocator: InferenceAllocator, picker: Picke
             raise AllocatorError(f"allocator {allocator.name!r} still asks for samples after engine.max_waves = {wave} waves")
         start = rec.draw(count)
         _cut(rec, start, count, cap, fraction)
-        count, duration, flops = _fit(rec, queries, start, count, unit, total - spent, cost, wave == 0, f"allocator {allocator.name!r}")
+        count, duration, flops = _fit(rec, queries, start, count, unit, spent, total, cost, wave == 0, f"allocator {allocator.name!r}")
         t, longest, acc, top = wave_stats(rec.length, rec.accept, rec.score, start, count)
         tokens += t
         accepted |= acc
         best = np.maximum(best, top)
         latency += round_time(longest, count)
         rounds += count > 0
-        if cost is not None:
+        if cost is not None:  # the sums _fit checked
             seconds += np.where(count > 0, duration, 0.0)
             gpu_seconds += cost.hw.gpus * duration
             eflops += flops
