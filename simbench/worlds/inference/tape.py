@@ -188,7 +188,7 @@ def make_queries(scenario, seed: np.random.SeedSequence) -> Queries:
     bias = V.sigma_b * child(3).standard_normal((Q, w.shape[1] + 1))
     fpr = V.fpr0 * (1.0 - p) ** V.fpr_slope
     keys = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, 4)).generate_state(Q, np.uint64)
-    cost = getattr(scenario, "cost", None)
+    cost = scenario.cost
     prompt_len = None if cost is None else draw_prompt_lengths(cost, Q, np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, 5)))
     return Queries(p, mean_len, np.cumsum(w, axis=1), bias, fpr, keys, prompt_len)
 
