@@ -20,18 +20,25 @@ GB = 1e9  # vendor memory sizes and bandwidths are decimal
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The actor: parameters and the attention shape that sets the KV cache (Qwen2.5-1.5B config)."""
+    """The actor: parameters and the attention shape that sets the KV cache (Qwen2.5-1.5B config).
+
+    ``query_heads``: attention (query) heads, needed only for eFLOPs (Qwen2.5-1.5B: 12); unset by default, so that
+    scenarios written before it hash as they did.
+    """
 
     params: float = 1.54e9
     layers: int = 28
     kv_heads: int = 2
     head_dim: int = 128
     bytes_per_elem: int = 2
+    query_heads: int | None = None
 
     def check(self) -> None:
         require(self.params >= 1, "params", self.params, "a positive number of parameters")
         for key in ("layers", "kv_heads", "head_dim", "bytes_per_elem"):
             require(getattr(self, key) >= 1, key, getattr(self, key), "an integer >= 1")
+        if self.query_heads is not None:
+            require(self.query_heads >= 1, "query_heads", self.query_heads, "an integer >= 1")
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,30 @@ import numpy as np
 from simbench.testing._common import RoleContract, same_arrays, spec_of
 from simbench.testing._property import SEED, property_test
 
-UNITS = ("samples", "tokens")
+UNITS = ("samples", "tokens", "gpu_seconds")
+# GPU-seconds per query per unit of the drawn budget: 40 queries x 2 pay for any first call (on the 1.5B preset,
+# 16 GPU-seconds of overhead and about 55 for a 1,024-token sample)
+GPU_SECONDS = 2.0
 VERIFIERS = ("oracle", "binary", "rm")
 
 
 def scenario(seed: int = 0, unit: str = "samples", verifier: str = "oracle", n_queries: int = 40, answers: str = "dirichlet",
-             max_per_query: int = 0, per_query: float | None = None, strategy: dict | None = None):
-    """A small inference scenario (Beta(0.5, 0.8) pass rates, short responses) for contract runs."""
+             max_per_query: int = 0, per_query: float | None = None, strategy: dict | None = None, cost: dict | None = None):
+    """A small inference scenario (Beta(0.5, 0.8) pass rates, short responses) for contract runs; ``cost``: its
+    ``[cost]`` table (a GPU-second budget gets the 1.5B preset if none is given)."""
     from simbench.worlds import parse_scenario
 
-    budget = per_query if per_query is not None else (8.0 if unit == "samples" else 8 * 120.0)
+    if cost is None and unit == "gpu_seconds":
+        cost = {"preset": "qwen2.5-1.5b-8xh100"}
+    budget = per_query if per_query is not None else {"samples": 8.0, "tokens": 8 * 120.0, "gpu_seconds": 8 * GPU_SECONDS}[unit]
     data = {"world": "inference", "name": "contract", "seed": seed, "seeds": 1,
             "queries": {"n_queries": n_queries, "pass_rate": {"kind": "beta", "a": 0.5, "b": 0.8},
                         "lengths": {"mean": 120.0, "max": 1024}},
             "answers": {"model": answers}, "verifier": {"kind": verifier},
             "budget": {"unit": unit, "per_query": [budget], "max_per_query": max_per_query},
             "strategies": [strategy or {"allocator": "uniform"}]}
+    if cost is not None:
+        data["cost"] = cost
     return parse_scenario(data)
 
 
@@ -47,7 +55,7 @@ def run_once(sc, allocator, picker, seed: int = 0, perm=None):
 def check_outcome(out, sc, total: float) -> None:
     """What holds after any run: integer non-negative samples, the budget and the cap kept, answers drawn or abstained."""
     assert np.issubdtype(out.samples.dtype, np.integer) and (out.samples >= 0).all(), "samples per query are not non-negative integers"
-    spent = out.samples.sum() if sc.budget.unit == "samples" else out.tokens.sum()
+    spent = {"samples": out.samples.sum(), "tokens": out.tokens.sum(), "gpu_seconds": out.gpu_seconds}[sc.budget.unit]
     assert spent <= total + 1e-9, f"spent {spent} {sc.budget.unit} of a budget of {total}"
     if sc.budget.max_per_query:
         assert out.samples.max() <= sc.budget.max_per_query, "a query got more than budget.max_per_query samples"
@@ -69,7 +77,8 @@ class _InferenceRoleContract(RoleContract):
     @property_test(max_examples=15, seed=SEED, unit=lambda st: st.sampled_from(UNITS), verifier=lambda st: st.sampled_from(VERIFIERS),
                    budget=lambda st: st.integers(1, 40), cap=lambda st: st.sampled_from((0, 3, 50)))
     def test_budget_and_cap_are_kept(self, seed, unit, verifier, budget, cap):
-        sc = scenario(seed % 1000, unit, verifier, per_query=float(budget if unit == "samples" else budget * 120), max_per_query=cap)
+        scale = {"samples": 1.0, "tokens": 120.0, "gpu_seconds": GPU_SECONDS}[unit]
+        sc = scenario(seed % 1000, unit, verifier, per_query=float(budget * scale), max_per_query=cap)
         out, _, total = run_once(sc, *self.allocator_and_picker())
         check_outcome(out, sc, total)
 

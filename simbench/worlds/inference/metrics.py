@@ -12,13 +12,15 @@ from simbench.worlds.inference.tape import NO_ANSWER, Queries
 QUINTILES = 5
 
 
-def metrics(out: Outcome, queries: Queries, ks: tuple[int, ...]) -> dict:
+def metrics(out: Outcome, queries: Queries, ks: tuple[int, ...], cost=None) -> dict:
     """One results row's metrics.
 
     ``accuracy``: the picked answer is correct (an abstention is wrong); ``coverage@k``: Brown et al.'s unbiased
     pass@k over the queries with at least k samples (nan if none); ``latency_p50``/``_p95``: over queries, the sum of
     their rounds (``latency_unit``); ``E3 = accuracy^2 / mean tokens per query`` (Plan-and-Budget);
-    ``alloc_q1..q5``: mean samples per query in each true-difficulty quintile, q1 the hardest.
+    ``alloc_q1..q5``: mean samples per query in each true-difficulty quintile, q1 the hardest.  With a ``[cost]``
+    table (``cost``): ``latency_p50_s``/``_p95_s``, the same in seconds, and the run's ``gpu_seconds``, ``gpu_hours``
+    and ``usd`` (nan without ``price_per_gpu_hour``); ``eflops`` (Kinetics' eFLOPs) if the model gives ``query_heads``.
     """
     rec = out.record
     cols = np.arange(rec.answer.shape[1])[None, :] < rec.n[:, None]
@@ -34,6 +36,13 @@ def metrics(out: Outcome, queries: Queries, ks: tuple[int, ...]) -> dict:
     for k in ks:
         est = unbiased_pass_at_k(out.samples, correct, k)
         row[f"coverage@{k}"] = float(np.nanmean(est)) if np.isfinite(est).any() else float("nan")
+    if cost is not None:
+        hours = out.gpu_seconds / 3600.0
+        price = cost.price_per_gpu_hour
+        row.update(latency_p50_s=float(np.percentile(out.seconds, 50)), latency_p95_s=float(np.percentile(out.seconds, 95)),
+                   gpu_seconds=out.gpu_seconds, gpu_hours=hours, usd=hours * price if price is not None else float("nan"))
+    if out.eflops is not None:
+        row["eflops"] = out.eflops
     bins = quantile_bins(queries.p, queries.keys, QUINTILES)
     for b in range(QUINTILES):
         members = bins == b

@@ -15,13 +15,19 @@ from simbench.core.report.figures import style
 from simbench.core.store import load
 
 OPTIONS = ("baseline",)
+LATENCY_TOKENS = "latency per query in tokens (each sequential round as long as its longest sample, summed)"
+LATENCY_S = "latency per query in seconds (the batched generate calls it took part in, summed)"
 SUPPORT = {"accuracy": stats.UNIT, "abstain_rate": stats.UNIT, "samples_per_query": stats.POSITIVE,
-           "tokens_per_query": stats.POSITIVE, "latency_p50": stats.POSITIVE, "latency_p95": stats.POSITIVE, "E3": stats.POSITIVE}
+           "tokens_per_query": stats.POSITIVE, "latency_p50": stats.POSITIVE, "latency_p95": stats.POSITIVE, "E3": stats.POSITIVE,
+           "latency_p50_s": stats.POSITIVE, "latency_p95_s": stats.POSITIVE, "gpu_seconds": stats.POSITIVE,
+           "gpu_hours": stats.POSITIVE, "usd": stats.POSITIVE, "eflops": stats.POSITIVE}
+COST = ("latency_p50_s", "latency_p95_s", "gpu_seconds", "usd", "eflops")  # the columns of a run with [cost], reported where present
 
 
 def summarise(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Per strategy and budget: accuracy (mean, 95% interval), its paired difference from ``baseline`` at the same
-    budget and seed (mean, 95% interval), and the means of budget use, latency, E3, abstentions and coverage."""
+    budget and seed (mean, 95% interval), and the means of budget use, latency (in seconds too with [cost]),
+    GPU-seconds, dollars, E3, abstentions and coverage."""
     rows = []
     base = df[df["allocator"] == baseline].set_index(["budget", "seed"])["accuracy"]
     extra = [c for c in df.columns if c.startswith(("coverage@", "alloc_q"))]
@@ -32,7 +38,8 @@ def summarise(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
         d, dlo, dhi = stats.mean_ci(paired, stats.difference_support(stats.UNIT)) if len(paired) else (math.nan,) * 3
         row = {"allocator": alloc, "budget": budget, "seeds": len(g), "accuracy": m, "accuracy_ci_low": lo, "accuracy_ci_high": hi,
                f"vs_{baseline}": d, f"vs_{baseline}_ci_low": dlo, f"vs_{baseline}_ci_high": dhi}
-        for c in ["samples_per_query", "tokens_per_query", "latency_p50", "latency_p95", "E3", "abstain_rate", *extra]:
+        cost = [c for c in COST if c in df.columns]
+        for c in ["samples_per_query", "tokens_per_query", "latency_p50", "latency_p95", *cost, "E3", "abstain_rate", *extra]:
             row[c] = float(g[c].mean())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -78,11 +85,15 @@ def _allocation_figure(summary: pd.DataFrame) -> plt.Figure:
 
 
 def _latency_figure(summary: pd.DataFrame) -> plt.Figure:
+    seconds = "latency_p50_s" in summary.columns
+    col = "latency_p{}_s" if seconds else "latency_p{}"
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     for i, (alloc, g) in enumerate(summary.groupby("allocator", sort=False)):
-        ax.plot(g["latency_p50"], g["accuracy"], label=f"{alloc} (p50)", **style(i))
-        ax.plot(g["latency_p95"], g["accuracy"], color=ax.lines[-1].get_color(), alpha=0.4, linestyle=":")
-    ax.set_xlabel("latency per query, sum of sequential rounds (tokens of each round's longest sample); dotted: p95")
+        ax.plot(g[col.format(50)], g["accuracy"], label=f"{alloc} (p50)", **style(i))
+        ax.plot(g[col.format(95)], g["accuracy"], color=ax.lines[-1].get_color(), alpha=0.4, linestyle=":")
+    ax.set_xlabel("latency per query, seconds (generate calls, summed)" if seconds else
+                  "latency per query, tokens (longest sample per round, summed)")
+    ax.plot([], [], color="gray", linestyle=":", label="p95 (dotted)")
     ax.set_ylabel("accuracy")
     ax.set_xscale("log")
     ax.grid(alpha=0.3)
@@ -144,8 +155,9 @@ def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None 
                Table(f"Accuracy per budget per query ({unit}), and its difference from {baseline} paired by seed: mean over "
                      f"{seeds} [95% interval]", by_budget(long, baseline)),
                Table(f"At each strategy's largest budget: accuracy and its paired difference from {baseline} (mean over {seeds_text(summary['seeds'])}, "
-                     "95% interval); samples, tokens, latency (tokens of the longest sample per sequential round, summed), "
-                     "E3 = A^2/T, abstentions, coverage@k and samples per difficulty quintile: means", summary)]
+                     f"95% interval); samples, tokens, {LATENCY_TOKENS}" + (f", {LATENCY_S}, GPU-seconds and dollars (nan: "
+                     "no price)" if "latency_p50_s" in summary.columns else "") + ", E3 = A^2/T, abstentions, coverage@k and "
+                     "samples per difficulty quintile: means", summary)]
     return blocks, summary
 
 

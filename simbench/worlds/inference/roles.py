@@ -30,8 +30,9 @@ class View:
     wave : index of the wave being planned (from 0).
     n : (Q,) samples drawn so far per query.
     answer, length, accept, score : (Q, capacity) the samples drawn, valid in columns ``< n[q]`` (answer -1: cut, no answer).
-    unit : ``"samples"`` or ``"tokens"``; remaining : budget left in that unit; total : the whole budget.
-    price : expected tokens of a new sample (mean length drawn so far; before any, the length law's mean).
+    unit : ``"samples"``, ``"tokens"`` or ``"gpu_seconds"``; remaining : budget left in that unit; total : the whole budget.
+    price : expected tokens of a new sample (mean length drawn so far; before any, the length law's mean); with a
+        GPU-second budget, its expected GPU-seconds (the mean so far; before any, a mean response fully batched).
     max_per_query : cap on samples per query (0: none).
     keys : (Q,) uint64 identity of each query (break ties between queries with it, to stay order-free).
     oracle_p : (Q,) true pass rates for allocators with ``uses_oracle``, else None.

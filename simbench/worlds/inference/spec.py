@@ -6,9 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import numpy as np
+
 from simbench.core.config import ConfigError, require, require_memory
 from simbench.core.laws import LengthSpec, PassRateSpec, read_pass_rate_table
 from simbench.core.scenario import Seeded, check_name
+from simbench.cost.generation import peak_rate
+from simbench.cost.spec import CostSpec
+from simbench.worlds.inference.eflops import available as eflops_available
+from simbench.worlds.inference.eflops import wave_eflops
 from simbench.worlds.inference.tables import read_answer_table
 
 RoleSpec = dict[str, Any] | str
@@ -74,16 +80,20 @@ class VerifierSpec:
 @dataclass(frozen=True)
 class BudgetSpec:
     """Budgets to run every strategy at, per query on average (``per_query``, in ``unit``; total = per_query x n_queries),
-    and an optional cap on samples per query (0: none)."""
+    and an optional cap on samples per query (0: none).  ``gpu_seconds`` needs a ``[cost]`` table, ``eflops`` one
+    whose model gives ``query_heads``."""
 
-    unit: Literal["samples", "tokens"] = "samples"
+    unit: Literal["samples", "tokens", "gpu_seconds", "eflops"] = "samples"
     per_query: tuple[float, ...] = (1.0, 4.0, 16.0)
     max_per_query: int = 0
 
     def check(self) -> None:
         require(len(self.per_query) >= 1, "per_query", self.per_query, "a non-empty array of budgets per query")
-        require(all(b >= 1 for b in self.per_query), "per_query", self.per_query,
-                f"numbers >= 1 ({self.unit} per query; a budget must pay for a sample)")
+        if self.unit in ("gpu_seconds", "eflops"):  # whether a wave fits is known once priced (the engine says if none does)
+            require(all(b > 0 for b in self.per_query), "per_query", self.per_query, f"positive numbers ({self.unit} per query)")
+        else:
+            require(all(b >= 1 for b in self.per_query), "per_query", self.per_query,
+                    f"numbers >= 1 ({self.unit} per query; a budget must pay for a sample)")
         require(list(self.per_query) == sorted(set(self.per_query)), "per_query", self.per_query, "increasing distinct numbers")
         require(self.max_per_query >= 0, "max_per_query", self.max_per_query, "an integer >= 0 (0: no cap)")
 
@@ -136,6 +146,8 @@ class InferenceScenario(Seeded):
     """A comparison of test-time compute strategies on the same queries and sample tapes."""
 
     world: ClassVar[str] = "inference"
+    # the cost model prices the samples and draws none of them (prompt lengths come from a stream of their own)
+    NOT_WORLD: ClassVar[tuple[str, ...]] = (*Seeded.NOT_WORLD, "cost")
 
     name: str
     strategies: tuple[StrategySpec, ...]
@@ -149,6 +161,7 @@ class InferenceScenario(Seeded):
     engine: EngineSpec = field(default_factory=EngineSpec)
     metrics: MetricsSpec = field(default_factory=MetricsSpec)
     report: ReportSpec = field(default_factory=ReportSpec)
+    cost: CostSpec | None = None
     base_dir: str = field(default=".", compare=False, metadata={"internal": True})
     file_pins: dict[str, str] = field(default_factory=dict, compare=False, metadata={"internal": True})
 
@@ -171,10 +184,18 @@ class InferenceScenario(Seeded):
             build_strategy(s, f"strategies[{i}]")
         require(self.report.baseline in labels, "report.baseline", self.report.baseline,
                 f"the name of one of the strategies: {', '.join(map(repr, labels))}")
-        # the sample record of one run: answer, length, acceptance and score (17 bytes) per sample drawn; a token
-        # budget buys about budget / mean length samples (counted as if responses were a quarter of the mean, to be safe)
+        require(self.cost is not None or self.budget.unit != "gpu_seconds", "budget.unit", self.budget.unit,
+                "'samples' or 'tokens' unless the scenario has a [cost] table (GPU-seconds come from its cost model)")
+        require(self.budget.unit != "eflops" or eflops_available(self.cost), "budget.unit", self.budget.unit,
+                "'samples', 'tokens' or 'gpu_seconds' unless the scenario has a [cost] table whose model gives its attention "
+                "heads, cost.model.query_heads (eFLOPs count the attention's compute; Qwen2.5-1.5B has 12)")
+        if self.cost is not None:
+            self.cost.check_lengths(self.queries.lengths.max, "queries.lengths.max")
+        # the sample record of one run: answer, length, acceptance and score (17 bytes) per sample drawn; a token or
+        # GPU-second budget buys about budget / the mean sample's price (counted as a quarter of it, to be safe)
         top = max(self.budget.per_query) * self.queries.n_queries
-        samples = top if self.budget.unit == "samples" else top / max(1.0, self.queries.lengths.mean / 4)
+        unit = self.budget.unit
+        samples = top if unit == "samples" else top / (max(1.0, mean_price(self) / 4) if unit == "tokens" else mean_price(self) / 4)
         require_memory(17.0 * samples + 64.0 * self.queries.n_queries * (self.answers.wrong_answers + 8), "budget.per_query",
                        max(self.budget.per_query), f"the samples of one run ({samples:.3g} samples)")
         if self.budget.unit == "tokens":
@@ -186,6 +207,18 @@ class InferenceScenario(Seeded):
         paths = {"queries.pass_rate.path": self.queries.pass_rate.path if self.queries.pass_rate.kind == "table" else "",
                  "answers.path": self.answers.path}
         return {key: (Path(p) if Path(p).is_absolute() else Path(self.base_dir) / p).resolve() for key, p in paths.items() if p}
+
+
+def mean_price(scenario: InferenceScenario) -> float:
+    """The expected price of a sample before any is drawn (an allocator's ``View.price``): the length law's mean in
+    tokens, or with a GPU-second budget the GPU-seconds of a mean response in fully batched decoding
+    (``simbench.cost.generation.peak_rate``), or with an eFLOP budget a mean response's eFLOPs."""
+    mean, cost = scenario.queries.lengths.mean, scenario.cost
+    if scenario.budget.unit == "eflops":  # a mean response alone: eFLOPs do not depend on batching
+        return wave_eflops(cost, np.array([round(cost.prompt_len.mean)]), np.array([0]), np.array([mean]))
+    if scenario.budget.unit != "gpu_seconds":
+        return float(mean)
+    return cost.hw.gpus * mean / peak_rate(cost, np.array([cost.prompt_len.mean]), np.array([mean]))
 
 
 def check_table(scenario: InferenceScenario, source: str) -> None:

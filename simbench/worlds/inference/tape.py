@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from simbench.core._numba import jit
+from simbench.cost.ledger import draw_prompt_lengths
 from simbench.worlds.inference.tables import read_answer_table
 
 # random fields of a sample: 0 correct, 1 wrong answer, 2-3 length, 4 verifier, 5-6 score noise, 7-8 bias of a
@@ -152,6 +153,7 @@ class Queries:
     bias : (Q, M + 1) reward-model bias of each answer (index 0: the correct one).
     fpr : (Q,) false-positive rate of the binary verifier.
     keys : (Q,) uint64 key of each query's tape (its identity: ties between queries are broken by it).
+    prompt_len : (Q,) int64 prompt tokens of each query (with a ``[cost]`` table, else None).
     """
 
     p: np.ndarray
@@ -160,16 +162,19 @@ class Queries:
     bias: np.ndarray
     fpr: np.ndarray
     keys: np.ndarray
+    prompt_len: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.p)
 
     def subset(self, index) -> "Queries":
-        return Queries(*(getattr(self, f)[index] for f in ("p", "mean_len", "wcum", "bias", "fpr", "keys")))
+        return Queries(*(None if getattr(self, f) is None else getattr(self, f)[index] for f in
+                         ("p", "mean_len", "wcum", "bias", "fpr", "keys", "prompt_len")))
 
 
 def make_queries(scenario, seed: np.random.SeedSequence) -> Queries:
-    """Draw the queries of one cell: pass rates, lengths, wrong-answer weights, biases and tape keys (independent streams)."""
+    """Draw the queries of one cell: pass rates, lengths, wrong-answer weights, biases, tape keys and, with a ``[cost]``
+    table, prompt lengths (independent streams: the last is a child of its own, so it changes no other draw)."""
     Q = scenario.queries.n_queries
     law, L, A, V = scenario.queries.pass_rate, scenario.queries.lengths, scenario.answers, scenario.verifier
     child = lambda tag: np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, tag)))  # noqa: E731
@@ -183,7 +188,9 @@ def make_queries(scenario, seed: np.random.SeedSequence) -> Queries:
     bias = V.sigma_b * child(3).standard_normal((Q, w.shape[1] + 1))
     fpr = V.fpr0 * (1.0 - p) ** V.fpr_slope
     keys = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, 4)).generate_state(Q, np.uint64)
-    return Queries(p, mean_len, np.cumsum(w, axis=1), bias, fpr, keys)
+    cost = scenario.cost
+    prompt_len = None if cost is None else draw_prompt_lengths(cost, Q, np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 7, 5)))
+    return Queries(p, mean_len, np.cumsum(w, axis=1), bias, fpr, keys, prompt_len)
 
 
 class Record:

@@ -1,4 +1,4 @@
-"""The inference world as a ``ScenarioWorld``: strategies (allocator x picker) spend a budget of samples or tokens on queries."""
+"""The inference world as a ``ScenarioWorld``: strategies (allocator x picker) spend a budget of samples, tokens or GPU-seconds on queries."""
 from __future__ import annotations
 
 from simbench.core.config import ConfigError, build
@@ -21,7 +21,7 @@ def run_unit(scenario: InferenceScenario, strategy_index: int, seed_index: int) 
         allocator, picker = build_strategy(strat, f"strategies[{strategy_index}]")
         out = run(queries, scenario, allocator, picker, level * len(queries))
         rows.append({"allocator": strat.label, "seed": seed_index, "budget": float(level), "budget_unit": scenario.budget.unit,
-                     **metrics(out, queries, scenario.metrics.k)})
+                     **metrics(out, queries, scenario.metrics.k, scenario.cost)})
     return rows
 
 
