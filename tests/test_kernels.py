@@ -227,3 +227,18 @@ def test_request_totals_matches_reference(seed, S, dtype):
     w_lowest, w_total, w_need = naive.request_totals(n, cost)
     assert (lowest, total) == (w_lowest, w_total)
     assert need == pytest.approx(w_need, rel=1e-12)  # a sum of S products: the order of the additions may differ
+
+
+@pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.MT19937, np.random.SFC64, np.random.Philox])
+def test_a_generator_reaches_kernels_with_its_own_stream(bitgen):
+    """simbench's cheaper Generator unboxing (addresses cached per bit generator): every kind of bit
+    generator, and many short-lived ones (their cache entries evicted, their addresses reused), draw
+    exactly numpy's stream and leave it where numpy would."""
+    n, p, mean_len = random_wave(np.random.default_rng(1), 6, 5, "random")
+    for seed in range(600):
+        a, b = np.random.Generator(bitgen(seed)), np.random.Generator(bitgen(seed))
+        got = kernels.draw_wave(a, n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        want = naive.draw_wave(b, n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        assert a.random() == b.random()
