@@ -242,3 +242,49 @@ def test_a_generator_reaches_kernels_with_its_own_stream(bitgen):
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w)
         assert a.random() == b.random()
+
+
+logits = st.one_of(st.floats(-800, 800), st.sampled_from([-math.inf, math.inf, 0.0, -0.0, 709.5, -709.5, 710.0, -710.0]))
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(0, 30), gather=st.booleans(), with_u=st.booleans(), edges=st.lists(logits, min_size=3, max_size=3))
+def test_neg_logits_and_one_over_one_plus_match_reference(seed, n, gather, with_u, edges):
+    rng = np.random.default_rng(seed)
+    pool = 40
+    b = rng.normal(0, 3, pool)
+    b[:3] = edges  # infinite logits (p0 = 0 or 1) and values either side of exp's overflow
+    u = rng.normal(0, 300, pool) if with_u else None
+    prompts = rng.integers(0, pool, n).astype(np.int64) if gather else None
+    t = rng.normal(0, 2, n if gather else pool)
+    got_t = t.copy()
+    risky = kernels.neg_logits(got_t, b, u, prompts)
+    want_t, want_risky = naive.neg_logits(t, b, u, prompts)
+    np.testing.assert_array_equal(got_t, want_t)
+    assert risky == want_risky
+    e = np.exp(np.minimum(got_t, 700.0))
+    np.testing.assert_array_equal(kernels.one_over_one_plus(e.copy()), naive.one_over_one_plus(e))
+
+
+@SETTINGS
+@given(seed=seeds, edges=st.lists(logits, min_size=4, max_size=4), gather=st.booleans())
+def test_the_learners_sigmoid_has_numpys_bits_and_warns_of_nothing(seed, edges, gather):
+    """The pass rates through the two kernels equal numpy's ``1 / (1 + exp(-(x phi + b + u)))`` bit for bit,
+    overflowing exps included, without a warning."""
+    import warnings
+
+    from simbench.worlds.rl.learner import _sigmoid_of_logits
+
+    rng = np.random.default_rng(seed)
+    x, phi = rng.normal(size=(50, 6)), rng.normal(0, 100, 6)
+    b, u = rng.normal(0, 3, 50), rng.normal(0, 300, 50)
+    b[:4] = edges
+    prompts = rng.integers(0, 50, 20).astype(np.int64) if gather else None
+    xs = x if prompts is None else x[prompts]
+    idx = slice(None) if prompts is None else prompts
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = 1.0 / (1.0 + np.exp(-(xs @ phi + b[idx] + u[idx])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _sigmoid_of_logits(xs @ phi, b, u, prompts)
+    np.testing.assert_array_equal(got, want)

@@ -310,3 +310,38 @@ def spending(group, p, drawn, n_groups, n_bands):
         by_group[group[i]] += drawn[i]
         by_band[min(int(p[i] * n_bands), n_bands - 1)] += drawn[i]
     return by_group, by_band
+
+
+# log(DBL_MAX) is 709.78: exp of anything above overflows (a warning in numpy); a little margin below it
+EXP_SAFE = 709.0
+
+
+@jit
+def neg_logits(t, b, u, prompts):
+    """``t <- -((t + b[k]) + u[k])`` in place, k = ``prompts[i]`` (or i when ``prompts`` is None).
+
+    ``u`` may be None (test prompts).  The same additions in the same order as numpy's
+    ``t += b; t += u; np.negative(t)``.  Returns whether some finite entry is above
+    ``EXP_SAFE`` (its exp overflows), so that the caller silences that only when needed.
+    """
+    risky = False
+    for i in range(t.shape[0]):
+        k = i
+        if prompts is not None:
+            k = prompts[i]
+        v = t[i] + b[k]
+        if u is not None:
+            v += u[k]
+        v = -v
+        if v > EXP_SAFE and v != math.inf:
+            risky = True
+        t[i] = v
+    return risky
+
+
+@jit
+def one_over_one_plus(t):
+    """``t <- 1 / (1 + t)`` in place: the end of a sigmoid, after ``t = exp(-theta)``."""
+    for i in range(t.shape[0]):
+        t[i] = 1.0 / (t[i] + 1.0)
+    return t
