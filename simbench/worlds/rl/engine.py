@@ -72,18 +72,21 @@ class StepState:
     def add_prompts(self, prompts: np.ndarray, wave: int, cost: np.ndarray) -> None:
         k = len(prompts)
         self.prompts = _append(self.prompts, prompts.astype(np.int64, copy=False))
-        self.added = _append(self.added, np.full(k, wave, np.int64))
-        self.drawn = _append(self.drawn, np.zeros(k, np.int64))
-        self.pos = _append(self.pos, np.zeros(k, np.int64))
+        self.added = _append(self.added, _filled(k, wave))
+        self.drawn = _append(self.drawn, _filled(k, 0))
+        self.pos = _append(self.pos, _filled(k, 0))
         self.cost = _append(self.cost, cost)
 
     def add_samples(self, slot, reward, length, drawn, wave: int) -> None:
+        pos = kernels.slot_sums(slot, reward, len(self.prompts))
+        if len(self.slot):
+            drawn, pos = self.drawn + drawn, self.pos + pos
+        # else the step's first samples: drawn and pos are still all zeros, and x + 0 is x
+        self.drawn, self.pos = _frozen(drawn), _frozen(pos)
         self.slot = _append(self.slot, slot)
         self.reward = _append(self.reward, reward)
         self.length = _append(self.length, length)
-        self.wave = _append(self.wave, np.full(len(slot), wave, np.int64))
-        self.drawn = _frozen(self.drawn + drawn)
-        self.pos = _frozen(self.pos + kernels.slot_sums(slot, reward, len(self.prompts)))
+        self.wave = _append(self.wave, _filled(len(slot), wave))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -94,6 +97,20 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 _EMPTY = {t: _frozen(np.empty(0, t)) for t in (np.int64, np.float64, np.int32, np.int8)}
+
+
+_FILLED: dict = {}
+
+
+def _filled(n: int, value, dtype=np.int64) -> np.ndarray:
+    """A read-only ``np.full(n, value, dtype)``, shared: steps ask for the same few again and again."""
+    key = (n, value, dtype)
+    a = _FILLED.get(key)
+    if a is None:
+        if len(_FILLED) >= 256:  # bounded: a miss only rebuilds
+            _FILLED.clear()
+        a = _FILLED[key] = _frozen(np.full(n, value, dtype))
+    return a
 
 
 def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -188,7 +205,7 @@ class Cell:
     # -- one step ---------------------------------------------------------
     def cost(self, prompts: np.ndarray) -> np.ndarray:
         if self.info.budget_unit == "samples":
-            return np.ones(len(prompts))
+            return _filled(len(prompts), 1.0, np.float64)
         return self.mean_len(prompts)
 
     def mean_len(self, prompts: np.ndarray) -> np.ndarray:
