@@ -288,3 +288,37 @@ def test_the_learners_sigmoid_has_numpys_bits_and_warns_of_nothing(seed, edges, 
         warnings.simplefilter("error")
         got = _sigmoid_of_logits(xs @ phi, b, u, prompts)
     np.testing.assert_array_equal(got, want)
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(0, 30), T=st.integers(0, 300), runs=st.booleans(), n_groups=st.integers(1, 4))
+def test_step_row_is_step_counts_then_spending(seed, S, T, runs, n_groups):
+    rng = np.random.default_rng(seed)
+    slot, _, length, drawn, pos, keep, adv = random_step_samples(rng, max(S, 1), T if S else 0, runs)
+    group = rng.integers(0, n_groups, len(drawn)).astype(np.int32)
+    p = rng.choice([0.0, 0.2, 0.5, 0.999, 1.0], len(drawn)) if seed % 2 else rng.random(len(drawn))
+    got = kernels.step_row(drawn, pos, slot, length, keep, adv, group, p, n_groups, 5)
+    want = np.concatenate([naive.step_counts(drawn, pos, slot, length, keep, adv), *naive.spending(group, p, drawn, n_groups, 5)])
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+@SETTINGS
+@given(seed=seeds, n_prompts=st.integers(1, 20), S=st.integers(1, 25), T=st.integers(0, 200), runs=st.booleans(), step=st.integers(1, 50))
+def test_fold_step_is_slot_sums_then_fold_history(seed, n_prompts, S, T, runs, step):
+    rng = np.random.default_rng(seed)
+    slot, _, length, drawn, pos, _, _ = random_step_samples(rng, S, T, runs)
+    prompts = rng.integers(0, n_prompts, S).astype(np.int64)  # repeats allowed: a prompt in two slots
+
+    def history():
+        h = np.random.default_rng(seed + 1)
+        return [h.integers(0, 50, n_prompts).astype(np.int64) for _ in range(2)] + [h.random(n_prompts) * 1e4] + \
+               [h.integers(0, 9, n_prompts).astype(np.int64) for _ in range(2)] + [h.integers(-1, 9, n_prompts).astype(np.int64)]
+
+    a, b = history(), history()
+    total = kernels.fold_step(prompts, drawn, pos, slot, length, step, *a)
+    tokens = naive.slot_sums(slot, length, S)
+    naive.fold_history(prompts, drawn, pos, tokens, step, *b)
+    assert total == sum(int(v) for v in length)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

@@ -328,25 +328,21 @@ class Cell:
     def record(self, v: StepView, keep: np.ndarray) -> None:
         """Fold the step's samples into the per-prompt history."""
         h = self.history
-        tokens = kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
-        kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
+        tokens = kernels.fold_step(v.prompts, v.drawn, v.pos, v.sample_slot, v.sample_length, v.step,
+                                   h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
         self.seen_n += len(v.sample_slot)  # every drawn sample is in the step's sample arrays
-        self.seen_tokens += float(tokens.sum())
+        self.seen_tokens += float(tokens)
         if self.seen_n > 0:
             self.mean_len_seen = self.seen_tokens / self.seen_n
 
     PASS_BINS = ("0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0")
 
-    def spending(self, v: StepView | None) -> dict:
-        """Samples spent this step per group and per band of the prompt's pass rate (where the budget went)."""
+    def spending_columns(self) -> list[str]:
+        """The row's columns of samples spent per group and per band of the prompt's pass rate (where the budget went)."""
         names = self.info.group_names
-        if v is None:
-            by_group, by_band = np.zeros(len(names), np.int64), np.zeros(len(self.PASS_BINS), np.int64)
-        else:
-            by_group, by_band = kernels.spending(v.group, self.state.p, v.drawn, len(names), len(self.PASS_BINS))
         if self._spending_columns[0] != names:  # a replay sets its own groups after __init__
             self._spending_columns = (names, [f"samples_group_{g}" for g in names] + [f"samples_p_{b}" for b in self.PASS_BINS])
-        return dict(zip(self._spending_columns[1], by_group.tolist() + by_band.tolist()))
+        return self._spending_columns[1]
 
     def pool_metrics(self, step: int) -> dict:
         """Pass rates over the whole train pool and test set: computed when due (``eval_due``), else the latest ones.
@@ -364,15 +360,18 @@ class Cell:
 
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:
         row = {"step": step}
+        spend = self.spending_columns()
         if v is None:
             row.update(samples=0, tokens=0, prompts=0, trained_prompts=0, trained_samples=0, waves=0,
                        groups_all_pass=0, groups_all_fail=0, groups_mixed=0, effective_ratio=math.nan)
+            row.update(dict.fromkeys(spend, 0))
         else:
-            c = kernels.step_counts(v.drawn, v.pos, v.sample_slot, v.sample_length, keep, adv).tolist()
+            c = kernels.step_row(v.drawn, v.pos, v.sample_slot, v.sample_length, keep, adv, v.group, self.state.p,
+                                 len(self.info.group_names), len(self.PASS_BINS)).tolist()
             row.update(samples=c[0], tokens=c[1], prompts=c[2], trained_prompts=c[3], trained_samples=c[4], waves=waves,
                        groups_all_pass=c[5], groups_all_fail=c[6], groups_mixed=c[7],
                        effective_ratio=c[8] / c[4] if c[4] else math.nan)
-        row.update(self.spending(v))
+            row.update(zip(spend, c[9:]))
         row.update(self.pool_metrics(step))
         if v is not None:
             for role in self.roles:

@@ -345,3 +345,19 @@ def one_over_one_plus(t):
     for i in range(t.shape[0]):
         t[i] = 1.0 / (t[i] + 1.0)
     return t
+
+
+@jit
+def fold_step(prompts, drawn, pos, slot, length, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
+    """``fold_history`` of a step's samples, its per-slot tokens summed here; returns the step's tokens."""
+    tokens = slot_sums(slot, length, prompts.shape[0])
+    fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step)
+    return tokens.sum()
+
+
+@jit
+def step_row(drawn, pos, slot, length, keep, adv, group, p, n_groups, n_bands):
+    """The integers of a step's metrics row in one array: ``step_counts`` then ``spending``'s two."""
+    counts = step_counts(drawn, pos, slot, length, keep, adv)
+    by_group, by_band = spending(group, p, drawn, n_groups, n_bands)
+    return np.concatenate((counts, by_group, by_band))
