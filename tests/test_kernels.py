@@ -322,3 +322,19 @@ def test_fold_step_is_slot_sums_then_fold_history(seed, n_prompts, S, T, runs, s
     assert total == sum(int(v) for v in length)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(0, 20), max_n=st.integers(0, 12), p_mode=st.sampled_from(["random", "edges", "mixed"]),
+       max_len=st.integers(1, 2000), cap=st.one_of(st.just(math.inf), st.floats(0, 30_000)))
+def test_draw_wave_pos_is_draw_wave_with_its_correct_counts(seed, n_slots, max_n, p_mode, max_len, cap):
+    """The engine's draw: the reference's samples, and per slot the correct ones among them (a cut wave included)."""
+    n, p, mean_len = random_wave(np.random.default_rng(seed ^ 0x5EED), n_slots, max_n, p_mode)
+    a, b = twin_rngs(seed)
+    *got, pos = kernels.draw_wave_pos(a, n, p, mean_len, 1.3, 0.4, max_len, cap)
+    want = naive.draw_wave(b, n, p, mean_len, 1.3, 0.4, max_len, cap)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert same_state(a, b)
+    assert pos.dtype == np.int64
+    np.testing.assert_array_equal(pos, naive.slot_sums(want[0], want[1], n_slots))

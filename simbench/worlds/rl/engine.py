@@ -77,8 +77,10 @@ class StepState:
         self.pos = _append(self.pos, _filled(k, 0))
         self.cost = _append(self.cost, cost)
 
-    def add_samples(self, slot, reward, length, drawn, wave: int) -> None:
-        pos = kernels.slot_sums(slot, reward, len(self.prompts))
+    def add_samples(self, wave: int, slot, reward, length, drawn, pos=None) -> None:
+        """Add a wave's samples; ``pos`` (correct samples per slot in this wave) is counted here if not given."""
+        if pos is None:
+            pos = kernels.slot_sums(slot, reward, len(self.prompts))
         if len(self.slot):
             drawn, pos = self.drawn + drawn, self.pos + pos
         # else the step's first samples: drawn and pos are still all zeros, and x + 0 is x
@@ -190,10 +192,13 @@ class Cell:
         return self.state.p if prompts is self.state.prompts else self.learner.pass_rate(prompts)
 
     def draw(self, prompts: np.ndarray, n: np.ndarray, token_cap: float, step: int):
-        """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn)."""
+        """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn[, pos]).
+
+        ``pos``, the correct samples per slot, is optional: the engine counts them when a world does not.
+        """
         L = self.scenario.population.lengths
         mean_len = self.learner.train.mean_len[prompts]
-        return kernels.draw_wave(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
+        return kernels.draw_wave_pos(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
                                  L.wrong_factor, L.sigma, L.max, token_cap)
 
     def grad_norms(self, prompts, slot, reward, length) -> np.ndarray:
@@ -258,8 +263,9 @@ class Cell:
                 break
             if wave == sc.engine.max_waves:
                 raise AllocatorError(f"{self.allocator!r} still asks for samples after max_waves={sc.engine.max_waves} waves in step {step}")
-            slot, reward, length, drawn = self.draw(st.prompts, n.astype(np.int64, copy=False), left if tokens else math.inf, step)
-            st.add_samples(slot, reward, length, drawn, wave)
+            out = self.draw(st.prompts, n.astype(np.int64, copy=False), left if tokens else math.inf, step)
+            st.add_samples(wave, *out)
+            slot, reward, length = out[:3]
             if norms:
                 st.grad_norm = _append(st.grad_norm, self.grad_norms(st.prompts, slot, reward, length))
             st.spent += float(length.sum()) if tokens else float(len(slot))

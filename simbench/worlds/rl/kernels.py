@@ -16,6 +16,13 @@ from simbench.core._numba import jit
 
 @jit
 def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
+    """Draw the responses of one wave: ``draw_wave_pos`` without its per-slot correct counts."""
+    slot, reward, length, drawn, _ = draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
+    return slot, reward, length, drawn
+
+
+@jit
+def draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     """Draw the responses of one wave.
 
     Parameters
@@ -31,7 +38,7 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     Returns
     -------
     slot : (T,) int64, reward : (T,) int8, length : (T,) int32,
-    drawn : (S,) int64 responses actually drawn per slot.
+    drawn, pos : (S,) int64 responses actually drawn, and correct ones, per slot.
 
     Slots are visited in order, samples of a slot consecutively: per sample one
     uniform for the reward and one normal for the length.
@@ -43,6 +50,7 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     reward = np.empty(total, np.int8)
     length = np.empty(total, np.int32)
     drawn = np.zeros(n.shape[0], np.int64)
+    pos = np.zeros(n.shape[0], np.int64)
     half_var = 0.5 * sigma * sigma
     tokens = 0  # an integer: exact, and compared as a float like the cap
     t = 0
@@ -50,6 +58,7 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
         pi = p[i]
         m_right = mean_len[i]
         m_wrong = mean_len[i] * wrong_factor
+        q = 0
         for k in range(n[i]):
             r = 1 if rng.random() < pi else 0
             m = m_right if r == 1 else m_wrong
@@ -59,15 +68,16 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
             elif ln > max_len:
                 ln = max_len
             if float(tokens + ln) > token_cap:
-                drawn[i] = k
-                return slot[:t], reward[:t], length[:t], drawn
+                drawn[i], pos[i] = k, q
+                return slot[:t], reward[:t], length[:t], drawn, pos
             tokens += ln
+            q += r
             slot[t] = i
             reward[t] = r
             length[t] = ln
             t += 1
-        drawn[i] = max(n[i], 0)
-    return slot, reward, length, drawn
+        drawn[i], pos[i] = max(n[i], 0), q
+    return slot, reward, length, drawn, pos
 
 
 # Per-slot sums below add a run of consecutive samples of one slot in a register before touching
