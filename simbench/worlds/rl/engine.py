@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.core.config import ConfigError, UserError, memory_bytes, require_memory
+from simbench.core.roles import Role
 from simbench.cost import marginal
 from simbench.cost.ledger import CostLedger, draw_prompt_lengths
 from simbench.worlds.rl import kernels
@@ -161,7 +162,7 @@ class Cell:
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
         self.eval_due = True
         self._spending_columns = ((), [])
-        self._flags = ((), (False, False))
+        self._flags = ((), ())
 
     @property
     def roles(self):
@@ -179,11 +180,16 @@ class Cell:
     def wants_oracle(self) -> bool:
         return self._role_flags()[0]
 
-    def _role_flags(self) -> tuple[bool, bool]:
-        """(uses_oracle, needs_grad_norms) of the current roles, recomputed only when a role is replaced."""
+    def _role_flags(self) -> tuple:
+        """(uses_oracle, needs_grad_norms, observers, reporters) of the current roles, recomputed only when a role
+        is replaced: observers and reporters are the roles with their own ``observe`` and ``step_metrics`` (the
+        base class's do nothing, and calling them was a measurable part of a small step)."""
         roles = self.roles
         if self._flags[0] != roles:
-            self._flags = (roles, (any(r.uses_oracle for r in roles), any(r.needs_grad_norms for r in roles)))
+            def own(name):
+                return tuple(r for r in roles if getattr(getattr(r, name), "__func__", None) is not getattr(Role, name))
+            self._flags = (roles, (any(r.uses_oracle for r in roles), any(r.needs_grad_norms for r in roles),
+                                   own("observe"), own("step_metrics")))
         return self._flags[1]
 
     # -- the world: outcomes and gradient norms (replay overrides these) -----
@@ -244,7 +250,7 @@ class Cell:
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:
         sc = self.scenario
         st = self.state = StepState()
-        oracle, norms = self._role_flags()
+        oracle, norms = self._role_flags()[:2]
         tokens = sc.budget.unit == "tokens"
         budget = min(sc.budget.per_step, total_left)
         waves = 0
@@ -380,7 +386,7 @@ class Cell:
             row.update(zip(spend, c[9:]))
         row.update(self.pool_metrics(step))
         if v is not None:
-            for role in self.roles:
+            for role in self._role_flags()[3]:
                 row.update(role.step_metrics())
         if self.ledger is not None:
             row.update(self.ledger.add(self.step_cost if v is not None else None))
@@ -410,7 +416,7 @@ class Cell:
                     rows[-1].update(self.pool_metrics(rows[-1]["step"]))
                 break
             self.record(v, keep)
-            for role in self.roles:
+            for role in self._role_flags()[2]:
                 role.observe(v, keep, adv)
             spent += float(v.sample_length.sum(dtype=np.int64)) if tokens else len(v.sample_slot)
             self.eval_due = step % every == 0 or step == sc.engine.steps or (not hours and spent >= sc.budget.total)
