@@ -281,23 +281,20 @@ def step_counts(drawn, pos, slot, length, keep, adv):
     """
     out = np.zeros(9, np.int64)
     S = drawn.shape[0]
-    kept_in = np.zeros(S, np.int64)
-    cur, run, tokens, effective = -1, 0, 0, 0
+    # sums without a branch per slot (vectorisable), then a flag per slot with a kept sample:
+    # plain stores, where a per-slot running count mispredicts at every new slot
+    tokens, kept, effective = 0, 0, 0
     for t in range(slot.shape[0]):
-        if slot[t] != cur:
-            if cur >= 0:
-                kept_in[cur] += run
-            cur, run = slot[t], 0
         tokens += length[t]
         m = 1 if keep[t] else 0
-        run += m
+        kept += m
         effective += m if abs(adv[t]) > 1e-12 else 0
-    if cur >= 0:
-        kept_in[cur] += run
-    kept = 0
+    trained = np.zeros(S, np.bool_)
+    for t in range(slot.shape[0]):
+        if keep[t]:
+            trained[slot[t]] = True
     for i in range(S):
-        kept += kept_in[i]
-        if kept_in[i] > 0:
+        if trained[i]:
             out[3] += 1
         if drawn[i] > 0:
             out[2] += 1
