@@ -304,37 +304,17 @@ def test_step_row_is_step_counts_then_spending(seed, S, T, runs, n_groups):
 
 
 @SETTINGS
-@given(seed=seeds, n_prompts=st.integers(1, 20), S=st.integers(1, 25), T=st.integers(0, 200), runs=st.booleans(), step=st.integers(1, 50))
-def test_fold_step_is_slot_sums_then_fold_history(seed, n_prompts, S, T, runs, step):
-    rng = np.random.default_rng(seed)
-    slot, _, length, drawn, pos, _, _ = random_step_samples(rng, S, T, runs)
-    prompts = rng.integers(0, n_prompts, S).astype(np.int64)  # repeats allowed: a prompt in two slots
-
-    def history():
-        h = np.random.default_rng(seed + 1)
-        return [h.integers(0, 50, n_prompts).astype(np.int64) for _ in range(2)] + [h.random(n_prompts) * 1e4] + \
-               [h.integers(0, 9, n_prompts).astype(np.int64) for _ in range(2)] + [h.integers(-1, 9, n_prompts).astype(np.int64)]
-
-    a, b = history(), history()
-    total = kernels.fold_step(prompts, drawn, pos, slot, length, step, *a)
-    tokens = naive.slot_sums(slot, length, S)
-    naive.fold_history(prompts, drawn, pos, tokens, step, *b)
-    assert total == sum(int(v) for v in length)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
-
-
-@SETTINGS
 @given(seed=seeds, n_slots=st.integers(0, 20), max_n=st.integers(0, 12), p_mode=st.sampled_from(["random", "edges", "mixed"]),
        max_len=st.integers(1, 2000), cap=st.one_of(st.just(math.inf), st.floats(0, 30_000)))
-def test_draw_wave_pos_is_draw_wave_with_its_correct_counts(seed, n_slots, max_n, p_mode, max_len, cap):
-    """The engine's draw: the reference's samples, and per slot the correct ones among them (a cut wave included)."""
+def test_draw_wave_sums_is_draw_wave_with_its_per_slot_sums(seed, n_slots, max_n, p_mode, max_len, cap):
+    """The engine's draw: the reference's samples, and per slot the correct ones and their tokens (a cut wave included)."""
     n, p, mean_len = random_wave(np.random.default_rng(seed ^ 0x5EED), n_slots, max_n, p_mode)
     a, b = twin_rngs(seed)
-    *got, pos = kernels.draw_wave_pos(a, n, p, mean_len, 1.3, 0.4, max_len, cap)
+    *got, pos, tokens = kernels.draw_wave_sums(a, n, p, mean_len, 1.3, 0.4, max_len, cap)
     want = naive.draw_wave(b, n, p, mean_len, 1.3, 0.4, max_len, cap)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
     assert same_state(a, b)
-    assert pos.dtype == np.int64
+    assert pos.dtype == tokens.dtype == np.int64
     np.testing.assert_array_equal(pos, naive.slot_sums(want[0], want[1], n_slots))
+    np.testing.assert_array_equal(tokens, naive.slot_sums(want[0], want[2], n_slots))

@@ -62,7 +62,7 @@ class StepState:
     """
 
     def __init__(self):
-        self.prompts = self.added = self.drawn = self.pos = self.slot = self.wave = _EMPTY[np.int64]
+        self.prompts = self.added = self.drawn = self.pos = self.tokens = self.slot = self.wave = _EMPTY[np.int64]
         self.p = self.cost = self.grad_norm = _EMPTY[np.float64]
         self.group = _EMPTY[np.int32]
         self.reward = _EMPTY[np.int8]
@@ -76,16 +76,20 @@ class StepState:
         self.added = _append(self.added, _filled(k, wave))
         self.drawn = _append(self.drawn, _filled(k, 0))
         self.pos = _append(self.pos, _filled(k, 0))
+        self.tokens = _append(self.tokens, _filled(k, 0))
         self.cost = _append(self.cost, cost)
 
-    def add_samples(self, wave: int, slot, reward, length, drawn, pos=None) -> None:
-        """Add a wave's samples; ``pos`` (correct samples per slot in this wave) is counted here if not given."""
+    def add_samples(self, wave: int, slot, reward, length, drawn, pos=None, tokens=None) -> None:
+        """Add a wave's samples; ``pos`` and ``tokens`` (correct samples and tokens per slot in this wave)
+        are summed here if not given."""
         if pos is None:
             pos = kernels.slot_sums(slot, reward, len(self.prompts))
+        if tokens is None:
+            tokens = kernels.slot_sums(slot, length, len(self.prompts))
         if len(self.slot):
-            drawn, pos = self.drawn + drawn, self.pos + pos
-        # else the step's first samples: drawn and pos are still all zeros, and x + 0 is x
-        self.drawn, self.pos = _frozen(drawn), _frozen(pos)
+            drawn, pos, tokens = self.drawn + drawn, self.pos + pos, self.tokens + tokens
+        # else the step's first samples: the sums are still all zeros, and x + 0 is x
+        self.drawn, self.pos, self.tokens = _frozen(drawn), _frozen(pos), _frozen(tokens)
         self.slot = _append(self.slot, slot)
         self.reward = _append(self.reward, reward)
         self.length = _append(self.length, length)
@@ -198,13 +202,14 @@ class Cell:
         return self.state.p if prompts is self.state.prompts else self.learner.pass_rate(prompts)
 
     def draw(self, prompts: np.ndarray, n: np.ndarray, token_cap: float, step: int):
-        """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn[, pos]).
+        """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn[, pos, tokens]).
 
-        ``pos``, the correct samples per slot, is optional: the engine counts them when a world does not.
+        ``pos`` and ``tokens``, the correct samples and the tokens per slot, are optional: the engine sums
+        them when a world does not return them.
         """
         L = self.scenario.population.lengths
         mean_len = self.learner.train.mean_len[prompts]
-        return kernels.draw_wave_pos(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
+        return kernels.draw_wave_sums(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
                                  L.wrong_factor, L.sigma, L.max, token_cap)
 
     def grad_norms(self, prompts, slot, reward, length) -> np.ndarray:
@@ -340,10 +345,12 @@ class Cell:
     def record(self, v: StepView, keep: np.ndarray) -> None:
         """Fold the step's samples into the per-prompt history."""
         h = self.history
-        tokens = kernels.fold_step(v.prompts, v.drawn, v.pos, v.sample_slot, v.sample_length, v.step,
-                                   h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
+        st = self.state
+        # the step's per-slot tokens, summed as the samples came (a view of another step's samples: sum them)
+        tokens = st.tokens if v.sample_slot is st.slot else kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
+        kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
         self.seen_n += len(v.sample_slot)  # every drawn sample is in the step's sample arrays
-        self.seen_tokens += float(tokens)
+        self.seen_tokens += float(tokens.sum())
         if self.seen_n > 0:
             self.mean_len_seen = self.seen_tokens / self.seen_n
 

@@ -16,13 +16,13 @@ from simbench.core._numba import jit
 
 @jit
 def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
-    """Draw the responses of one wave: ``draw_wave_pos`` without its per-slot correct counts."""
-    slot, reward, length, drawn, _ = draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
+    """Draw the responses of one wave: ``draw_wave_sums`` without its per-slot sums."""
+    slot, reward, length, drawn, _, _ = draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
     return slot, reward, length, drawn
 
 
 @jit
-def draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
+def draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     """Draw the responses of one wave.
 
     Parameters
@@ -38,7 +38,7 @@ def draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     Returns
     -------
     slot : (T,) int64, reward : (T,) int8, length : (T,) int32,
-    drawn, pos : (S,) int64 responses actually drawn, and correct ones, per slot.
+    drawn, pos, tokens : (S,) int64 responses actually drawn, correct ones and their tokens, per slot.
 
     Slots are visited in order, samples of a slot consecutively: per sample one
     uniform for the reward and one normal for the length.
@@ -51,6 +51,7 @@ def draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     length = np.empty(total, np.int32)
     drawn = np.zeros(n.shape[0], np.int64)
     pos = np.zeros(n.shape[0], np.int64)
+    slot_tokens = np.zeros(n.shape[0], np.int64)
     half_var = 0.5 * sigma * sigma
     tokens = 0  # an integer: exact, and compared as a float like the cap
     t = 0
@@ -58,7 +59,7 @@ def draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
         pi = p[i]
         m_right = mean_len[i]
         m_wrong = mean_len[i] * wrong_factor
-        q = 0
+        q, tok = 0, 0
         for k in range(n[i]):
             r = 1 if rng.random() < pi else 0
             m = m_right if r == 1 else m_wrong
@@ -68,16 +69,17 @@ def draw_wave_pos(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
             elif ln > max_len:
                 ln = max_len
             if float(tokens + ln) > token_cap:
-                drawn[i], pos[i] = k, q
-                return slot[:t], reward[:t], length[:t], drawn, pos
+                drawn[i], pos[i], slot_tokens[i] = k, q, tok
+                return slot[:t], reward[:t], length[:t], drawn, pos, slot_tokens
             tokens += ln
             q += r
+            tok += ln
             slot[t] = i
             reward[t] = r
             length[t] = ln
             t += 1
-        drawn[i], pos[i] = max(n[i], 0), q
-    return slot, reward, length, drawn, pos
+        drawn[i], pos[i], slot_tokens[i] = max(n[i], 0), q, tok
+    return slot, reward, length, drawn, pos, slot_tokens
 
 
 # Per-slot sums below add a run of consecutive samples of one slot in a register before touching
@@ -354,12 +356,6 @@ def one_over_one_plus(t):
     return t
 
 
-@jit
-def fold_step(prompts, drawn, pos, slot, length, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
-    """``fold_history`` of a step's samples, its per-slot tokens summed here; returns the step's tokens."""
-    tokens = slot_sums(slot, length, prompts.shape[0])
-    fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step)
-    return tokens.sum()
 
 
 @jit
