@@ -9,7 +9,8 @@
 4. The Knapsack-RL preset at its run script's scale.
 
 Pass rates are drawn from Beta(0.2622, 0.7271) (the quickstart population); kernels are
-compiled before timing; each figure is the best of ``repeats`` runs.
+compiled before timing; each figure is the best of ``repeats`` runs.  The last line,
+``RESULT knapsack: ...`` (part 1-2), sums it up for ``benchmarks/run_all.py``.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def bench_dp_and_relaxation(repeats):
     total = lambda V, n: float(V[np.arange(M), n].sum())  # noqa: E731
     print(f"\n[1-2] {M} prompts, budget {B} samples, utility mixed (point p), n in {{0}} U [2, n_max]")
     print(f"{'n_max':>6} {'solver':>22} {'time (s)':>10} {'objective':>12} {'gap to DP':>11}")
+    summary = {}
     for n_max in (32, 64, 128):
         V = value_table("mixed", n_max, p=p)
         t_dp, n_dp = best_of(lambda: dp_allocate(V, c, B, 2, n_max), repeats)
@@ -63,6 +65,20 @@ def bench_dp_and_relaxation(repeats):
                 ("cvxpy relaxation", t_r, bound), ("  + rounding/repair", t_r + t_rr, total(V, n_r))]
         for name, t, val in rows:
             print(f"{n_max:>6} {name:>22} {t:>10.4f} {val:>12.4f} {val - opt:>+11.2e}")
+        summary[n_max] = {name.strip(" +"): (t, val - opt) for name, t, val in rows}
+    return summary
+
+
+def result_line(summary: dict) -> str:
+    """Part 1-2 in one line: each solver's time range over n_max, and its gap to the DP's optimum."""
+    def span(name, i, fmt):
+        lo, hi = (f"{f([s[name][i] for s in summary.values()]):{fmt}}" for f in (min, max))
+        return lo if lo == hi else f"{lo} to {hi}"
+    return (f"RESULT knapsack: exact DP, 1,024 prompts, budget 16,384 samples, n_max {'/'.join(map(str, summary))}: "
+            f"{span('exact DP', 0, '.3f')} s (target < 1 s; plain loops {span('exact DP, plain loops', 0, '.2f')} s); "
+            f"greedy {span('greedy (heap)', 0, '.4f')} s, gap {span('greedy (heap)', 1, '+.1e')}; cvxpy relaxation "
+            f"{span('cvxpy relaxation', 0, '.3f')} s, bound {span('cvxpy relaxation', 1, '+.1e')}, rounded and repaired "
+            f"{span('rounding/repair', 1, '+.1e')}")
 
 
 def bench_planning(repeats):
@@ -112,9 +128,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one timed repeat instead of three")
     args = ap.parse_args()
     repeats = 1 if args.quick else 3
-    bench_dp_and_relaxation(repeats)
+    summary = bench_dp_and_relaxation(repeats)
     bench_planning(repeats)
     bench_reference_scale(repeats)
+    print(result_line(summary))
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ Both plan one step of 512 prompts (4 rounds of 8, keep 4, balanced) on a
 Beta(0.349, 0.707) population.  simbench's time is a whole engine step
 (allocation waves, outcome draws, downsampling, advantages, the learner's
 update); the reference loop is timed on outcomes drawn beforehand, so it only
-does the bookkeeping: the comparison is conservative.
+does the bookkeeping: the comparison is conservative.  The last line,
+``RESULT reinforce_ada: ...``, sums it up for ``benchmarks/run_all.py``.
 
-    python benchmarks/bench_reinforce_ada.py
+    python benchmarks/bench_reinforce_ada.py [--quick]
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -57,7 +59,12 @@ def main(prompts: int = 512, steps: int = 20) -> None:
     plan = (time.perf_counter() - t0) / reps
     print(f"simbench planning only (4 allocate calls + keep):     {plan * 1e3:.3f} ms")
     print(f"ratio reference / simbench whole step: {ref / ours:.1f}x; reference / planning only: {ref / plan:.0f}x (target >= 100x)")
+    print(f"RESULT reinforce_ada: {prompts} prompts, planning (4 rounds + downsampling) {plan * 1e3:.3f} ms vs the pure-Python "
+          f"reference loop {ref * 1e3:.1f} ms: {ref / plan:.0f}x (target >= 100x); a whole engine step {ours * 1e3:.2f} ms: "
+          f"{ref / ours:.1f}x")
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="5 timed steps instead of 20")
+    main(steps=5 if ap.parse_args().quick else 20)

@@ -6,7 +6,10 @@
    to disk; then, in a fresh process, ``simbench report`` on it; prints that process's peak RSS
    (target < 1 GB).
 
-    python benchmarks/bench_sweep.py [--skip-scaling] [--skip-memory]
+Each part ends with a line ``RESULT <name>: ...`` for ``benchmarks/run_all.py``.  ``--quick``: 8 seeds x 150
+steps, and a store of 250 units.
+
+    python benchmarks/bench_sweep.py [--quick] [--skip-scaling] [--skip-memory]
 """
 from __future__ import annotations
 
@@ -34,9 +37,10 @@ STRATEGIES = [
 ]
 
 
-def scaling(tmp: Path) -> None:
-    data = {"name": "bench_sweep", "seeds": 16, "population": {"train_prompts": 512, "test_prompts": 256},
-            "engine": {"steps": 300, "batch_prompts": 64}, "strategies": STRATEGIES}
+def scaling(tmp: Path, seeds: int = 16, steps: int = 300) -> None:
+    data = {"name": "bench_sweep", "seeds": seeds, "population": {"train_prompts": 512, "test_prompts": 256},
+            "engine": {"steps": steps, "batch_prompts": 64}, "strategies": STRATEGIES}
+    size = f"8 strategies x {seeds} seeds x {steps} steps x 512 prompts"
     path = tmp / "sweep.toml"
     path.write_text(tomli_w.dumps(data))
     times = {}
@@ -46,7 +50,7 @@ def scaling(tmp: Path) -> None:
         subprocess.run([sys.executable, "-m", "simbench.cli", "run", str(path), "--out", str(out), "--workers", str(workers),
                         "--quiet"], check=True)
         times[workers] = time.perf_counter() - t0
-        print(f"8 strategies x 16 seeds x 300 steps x 512 prompts, {workers} worker(s): {times[workers]:.1f} s", flush=True)
+        print(f"{size}, {workers} worker(s): {times[workers]:.1f} s", flush=True)
     same = pd.read_parquet(tmp / "out1" / "results.parquet").equals(pd.read_parquet(tmp / "out2" / "results.parquet"))
     print(f"speedup 1 -> 2 workers, whole command (incl. start-up, loading and the serial report): "
           f"{times[1] / times[2]:.2f}x (target >= 1.8x); identical results: {same}")
@@ -62,6 +66,9 @@ def scaling(tmp: Path) -> None:
         phase[workers] = time.perf_counter() - t0
     print(f"units only: 1 worker {phase[1]:.1f} s, 2 workers {phase[2]:.1f} s, speedup {phase[1] / phase[2]:.2f}x "
           f"(os.cpu_count() = {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f})")
+    print(f"RESULT sweep: {size}, the units alone: {phase[1]:.1f} s on 1 worker, {phase[2]:.1f} s on 2: "
+          f"{phase[1] / phase[2]:.2f}x (target >= 1.8x); the whole command {times[1]:.1f} s vs {times[2]:.1f} s: "
+          f"{times[1] / times[2]:.2f}x; identical results: {same}")
 
 
 def memory(tmp: Path, units: int = 1000, rows: int = 10_000) -> None:
@@ -89,21 +96,26 @@ def memory(tmp: Path, units: int = 1000, rows: int = 10_000) -> None:
     print(f"wrote {units} units x {rows} rows in {time.perf_counter() - t0:.0f} s", flush=True)
     code = ("import resource, time, sys; t=time.perf_counter(); from simbench.cli import main; "
             f"rc = main(['report', {str(store)!r}, '--baseline', 'alloc0']); "
-            "print('report: %.0f s, peak RSS %.0f MB' % (time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)); sys.exit(rc)")
-    subprocess.run([sys.executable, "-c", code], check=True)
+            "print('%.1f %.0f' % (time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    seconds, mb = map(float, done.stdout.split()[-2:])
+    print(f"report: {seconds:.0f} s, peak RSS {mb:.0f} MB")
+    print(f"RESULT report_memory: `simbench report` on {units:,} units x {rows:,} rows (at most 1,000 steps read per unit): "
+          f"{seconds:.0f} s, peak RSS {mb / 1024:.2f} GB (target < 1 GB)")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="8 seeds x 150 steps, and a store of 250 units")
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if not args.skip_scaling:
-            scaling(tmp)
+            scaling(tmp, *((8, 150) if args.quick else (16, 300)))
         if not args.skip_memory:
-            memory(tmp)
+            memory(tmp, units=250 if args.quick else 1000)
 
 
 if __name__ == "__main__":

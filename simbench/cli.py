@@ -1,19 +1,37 @@
-"""The ``simbench`` command line.  Each subcommand is one module in ``simbench/commands/``."""
+"""The ``simbench`` command line.  Each subcommand is one module in ``simbench/commands/``.
+
+Only the module of the command asked for is imported (``--help``, ``--version`` and
+``list`` must answer at once, without loading the solvers, plotting or dataframes).
+"""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
-import pkgutil
 import sys
 
-from simbench import __version__
 from simbench.core.config import ConfigError, UserError
-from simbench.core.runner import SigtermAsInterrupt
-from simbench.core.store import StoreError
+from simbench.core.signals import SigtermAsInterrupt
+from simbench.core.version import __version__
 
-# Errors whose message already says what is wrong and what to change (any world's UserError): one line, exit status 2.
-USER_ERRORS = (ConfigError, StoreError, UserError)
+# name -> the line ``simbench --help`` shows; the command's module is ``simbench.commands.<name>`` (``-`` read as ``_``)
+COMMANDS = {
+    "compare": "compare two output directories of the same kind (run, sweep, replay or validate)",
+    "fit-cost": "fit the [cost] table to a verl metrics log (timing_s/*, response_length/*), with R^2 and the error on the "
+                "log's held-out second half",
+    "list": "list allocators, selectors, downsamplers, advantage estimators, data collectors, test-time allocators, answer "
+            "pickers and bundled scenarios",
+    "replay": "run allocators against a real rollout log's outcomes",
+    "report": "write DIR/report.md, DIR/report/index.html and DIR/summary.csv from the results in DIR",
+    "run": "run every strategy x seed of a scenario and write results and a report",
+    "sweep": "run a parameter sweep ([sweep] grid / zip) into a resumable store, with a report",
+    "validate": "calibrate the simulator to a real log and write a validation report",
+}
+# the commands that write a report: each takes --svg
+REPORTING = ("replay", "report", "run", "sweep", "validate")
+# Errors whose message already says what is wrong and what to change (any world's UserError, the store's): one line, status 2.
+USER_ERRORS = (ConfigError, UserError)
 
 
 class Parser(argparse.ArgumentParser):
@@ -29,26 +47,57 @@ def fail(message: str) -> int:
     return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="simbench", description="Simulate and benchmark rollout-budget allocators.")
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``argv``'s command (by default, every command's): other commands get their one-line help only."""
+    # no abbreviated options here: the command must be the first word that is no option nor --blas-threads' value
+    parser = Parser(prog="simbench", description="Simulate and benchmark rollout-budget allocators.", allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"simbench {__version__}")
+    parser.add_argument("--blas-threads", type=int, metavar="N",
+                        help="BLAS threads of each simbench process (the main one and every worker); 0: the BLAS library's "
+                             "default (default: $SIMBENCH_BLAS_THREADS, else 1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    import simbench.commands as commands
-
-    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if not mod.name.startswith("_"):
-            module = importlib.import_module(f"simbench.commands.{mod.name}")
+    wanted = COMMANDS if argv is None else {_command_of(argv)}
+    for name, help_line in COMMANDS.items():
+        if name in wanted:
+            module = importlib.import_module(f"simbench.commands.{name.replace('-', '_')}")
             p = module.add_parser(sub)
             p.set_defaults(handler=module.run)
+            if name in REPORTING:
+                p.add_argument("--svg", action="store_true", help="also write every figure of the report as SVG beside its PNG "
+                                                                  "(vector graphics; writing them adds 30-55%% to the report's CPU time)")
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
+
+
+def _figures(svg: bool):
+    """The report's figure formats: PNG, and SVG with ``--svg`` (the plotting library is loaded only then)."""
+    if not svg:
+        return contextlib.nullcontext()
+    from simbench.core.report import svg_figures
+
+    return svg_figures()
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command ``argv`` names: its first word that is no option nor an option's value (None if none)."""
+    takes_value = False
+    for arg in argv:
+        if not takes_value and not arg.startswith("-"):
+            return arg
+        takes_value = arg == "--blas-threads"  # the only top-level option with a separate value
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a user's mistake gives exit status 2 and one line on stderr, never a traceback."""
     stop = SigtermAsInterrupt()  # `timeout` and batch schedulers stop a run with SIGTERM: treat it as Ctrl-C
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
-        with stop:
+        args = build_parser(argv).parse_args(argv)
+        from simbench.core.threads import blas_limit, blas_threads
+
+        with stop, blas_limit(blas_threads(args.blas_threads)), _figures(getattr(args, "svg", False)):
             return int(args.handler(args) or 0)
     except SystemExit as stop_code:  # --help, --version, or a bad option (already reported in one line)
         return int(stop_code.code or 0)

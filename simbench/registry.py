@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import threading
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -24,10 +25,13 @@ ROLE_PACKAGES = {
     "downsampler": "simbench.worlds.rl.downsamplers",
     "advantage": "simbench.worlds.rl.advantages",
     "collector": "simbench.worlds.equitable.collectors",
+    "picker": "simbench.worlds.inference.pickers",
+    "inference_allocator": "simbench.worlds.inference.allocators",
 }
 PLUGIN_GROUP = "simbench.plugins"
 _REGISTRY: dict[str, dict[str, type[Role]]] = {role: {} for role in ROLE_PACKAGES}
 _loaded = False
+_LOAD_LOCK = threading.RLock()
 
 
 class PluginError(ConfigError):
@@ -75,20 +79,23 @@ def load_plugin(ep: EntryPoint) -> None:
 
 def _load() -> None:
     global _loaded
-    if _loaded:
-        return
-    _loaded = True  # set first: a plugin module may itself ask the registry while it is imported
-    try:
-        for package in ROLE_PACKAGES.values():
-            pkg = importlib.import_module(package)
-            for mod in pkgutil.iter_modules(pkg.__path__):
-                if not mod.name.startswith("_"):
-                    importlib.import_module(f"{package}.{mod.name}")
-        for ep in entry_points(group=PLUGIN_GROUP):
-            load_plugin(ep)
-    except BaseException:
-        _loaded = False  # the next call raises the same error instead of running on with a partial registry
-        raise
+    # Re-entrant lock: another thread waits for the whole load (it must never see a partial registry), while
+    # the loading thread itself may ask the registry again (a plugin module importing it) and returns at once.
+    with _LOAD_LOCK:
+        if _loaded:
+            return
+        _loaded = True
+        try:
+            for package in ROLE_PACKAGES.values():
+                pkg = importlib.import_module(package)
+                for mod in pkgutil.iter_modules(pkg.__path__):
+                    if not mod.name.startswith("_"):
+                        importlib.import_module(f"{package}.{mod.name}")
+            for ep in entry_points(group=PLUGIN_GROUP):
+                load_plugin(ep)
+        except BaseException:
+            _loaded = False  # the next call raises the same error instead of running on with a partial registry
+            raise
 
 
 def registry(role: str) -> dict[str, type[Role]]:

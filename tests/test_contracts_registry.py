@@ -7,6 +7,8 @@ which class its ``make_*`` method builds.
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,21 @@ def test_a_role_without_a_contract_test_is_named(monkeypatch):
 
     monkeypatch.setitem(registry._REGISTRY, "downsampler", {**registry._REGISTRY["downsampler"], Unchecked.name: Unchecked})
     assert uncovered("downsampler") == [f"downsampler 'unchecked_for_the_registry_test' ({__name__}.{Unchecked.__qualname__})"]
+
+
+def test_threads_asking_at_once_all_see_the_whole_registry():
+    """A thread must wait for another's first load, not run on with a partial registry (calibration uses threads)."""
+    code = """
+import threading
+from simbench import registry
+barrier, seen = threading.Barrier(4), []
+def ask():
+    barrier.wait()
+    seen.append({role: len(registry.registry(role)) for role in registry.ROLE_PACKAGES})
+threads = [threading.Thread(target=ask) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(seen == [seen[-1]] * 4 and all(seen[-1].values()), seen)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("True"), out

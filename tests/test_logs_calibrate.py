@@ -66,10 +66,9 @@ def test_goodness_of_fit_of_the_shipped_log_at_appearance_1():
 def _forecast_shipped():
     table, _ = bundled("one_shot_rlvr")
     K, N = appearance_counts(table)
-    return forecast(K, N, LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 13)
+    return forecast(K, N, LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 13, workers=2)
 
 
-@pytest.mark.slow
 def test_forecast_of_the_shipped_log_meets_the_003_requirement():
     """Calibrate on appearances 1-13, predict 14-26: |error| <= 0.03 at appearance 26 and on average over 14-26."""
     fc = _forecast_shipped()  # computed afresh: nothing is cached across tests
@@ -94,7 +93,6 @@ def test_posterior_sample_is_the_conjugate_posterior():
         assert abs(p.mean() - want) < 4 * p.std() / np.sqrt(m)
 
 
-@pytest.mark.slow
 def test_calibration_on_a_synthetic_log_fits_at_least_as_well_as_the_truth():
     """The search works: on a log the simulator itself wrote (known parameters, format gate on), the calibrated
     point's objective over appearances 1-13 is no worse than the true parameters' under the same seeds."""
@@ -107,32 +105,26 @@ def test_calibration_on_a_synthetic_log_fits_at_least_as_well_as_the_truth():
     truth = CalibrationParams(lr_shared=0.03, lr_prompt=6.0, skill_shape=2.2, idio_scale=0.55, grad_noise=10.5,
                           kl_coef=1e-4, format_fail=0.066, lr_format=3.7)
     Ks, Ns = simulate_counts(fit_mixture(K[:, 0], N[:, 0]), truth, algo, 13, seed=1000, first=(K[:, 0], N[:, 0]))
-    cal = calibrate(Ks, Ns, algo, 13, dims=(truth.dim,))
+    cal = calibrate(Ks, Ns, algo, 13, dims=(truth.dim,), workers=2)
     H_obs, obs = observed_curves(Ks, Ns, algo.n)
     at_truth = loss(simulate_curves(cal.init, truth, algo, 13, (0, 1, 2, 3), cal.first), H_obs, obs, 13)
     assert cal.loss <= at_truth, (cal.loss, at_truth, cal.params)
     assert cal.params.format_fail > 0.01  # the gate is found, not switched off
 
 
-@pytest.mark.slow
 def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     """End to end on a small history log the simulator wrote: files, fitted parameters, profiled dimensions."""
     import json
 
     from simbench.cli import main
-    from simbench.worlds.replay.simulate import CalibrationParams, simulate_counts
 
-    algo = LogAlgorithm(n=8, batch=32, prompts=160)
-    rng = np.random.default_rng(4)
-    k0 = rng.binomial(8, rng.beta(0.4, 0.8, algo.prompts))
-    init = fit_mixture(k0, np.full(algo.prompts, 8))
-    K, _ = simulate_counts(init, CalibrationParams(format_fail=0.05, lr_format=3.0), algo, 6, seed=0, first=(k0, np.full(algo.prompts, 8)))
     log = tmp_path / "acc.json"
-    log.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(algo.prompts)}))
+    _history_log(log, LogAlgorithm(n=8, batch=32, prompts=160), 6, 4)
     out = tmp_path / "val"
     args = ["validate", str(log), "--format", "history", "--n", "8", "--batch", "32", "--calib", "4", "--seeds", "2",
             "--maxfev", "10", "--out", str(out)]
     assert main(args + ["--dims", "4,x"]) == 2
+    assert main(args + ["--workers", "0"]) == 2
     assert main(args + ["--dims", "2,4"]) == 0
     res = json.loads((out / "validation.json").read_text())
     assert res["calibration_appearances"] == 4
@@ -159,3 +151,78 @@ def test_validate_cli_writes_the_report_and_rejects_bad_dims(tmp_path):
     for i in range(len(short.strategies)):
         rows = Cell(short, i, 0).run()
         assert [r["step"] for r in rows] == [0, 1, 2, 3]  # step 0 is before training
+
+
+SMALL = LogAlgorithm(n=8, batch=8, prompts=40)
+
+
+def _history_counts(algo: LogAlgorithm, appearances: int, seed: int):
+    """(K, N) of a history the simulator wrote (format gate on), starting from counts drawn from Beta(0.4, 0.8)."""
+    from simbench.worlds.replay.simulate import CalibrationParams, simulate_counts
+
+    rng = np.random.default_rng(seed)
+    k0, n0 = rng.binomial(8, rng.beta(0.4, 0.8, algo.prompts)), np.full(algo.prompts, 8)
+    return simulate_counts(fit_mixture(k0, n0), CalibrationParams(format_fail=0.05, lr_format=3.0), algo, appearances, seed=0,
+                           first=(k0, n0))
+
+
+def _history_log(path, algo: LogAlgorithm, appearances: int, seed: int) -> None:
+    """``_history_counts`` written as a per-prompt accuracy history (JSON)."""
+    import json
+
+    K, _ = _history_counts(algo, appearances, seed)
+    path.write_text(json.dumps({str(i): (K[i] / algo.n).tolist() for i in range(algo.prompts)}))
+
+
+def test_validate_shows_its_progress_on_stderr_unless_quiet(tmp_path, capsys):
+    """Every stage (population fits, each calibration's dimensions, candidates, forecast) with elapsed and remaining time."""
+    import re
+
+    from simbench.cli import main
+    from simbench.commands.validate import progress_bar
+
+    log = tmp_path / "acc.json"
+    _history_log(log, SMALL, 3, 2)
+    assert main(["validate", str(log), "--format", "history", "--n", "8", "--batch", "8", "--calib", "2", "--seeds", "2",
+                 "--maxfev", "3", "--dims", "2,3", "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    for stage in ("population fits at appearances 1-3", "calibration on appearances 1-3, d = 2",
+                  "calibration on appearances 1-3, d = 3", "simulation of appearances 1-3",
+                  "calibration on appearances 1-2, d = 2", "calibration on appearances 1-2, d = 3",
+                  "forecast of appearances 3-3"):
+        assert stage in err, stage
+    assert re.search(r"candidate \d+/\d+", err) and re.search(r"grid screen \d+/144", err)
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d\]", err)  # elapsed < remaining
+    assert "100%" in err  # the bar's total is the work done, not a guess that stops short
+    with progress_bar(10, quiet=True) as progress:  # --quiet
+        progress("calibration on appearances 1-2, d = 2", "candidate 1/10", 10)
+    assert capsys.readouterr().err == ""
+
+
+def test_calibration_is_the_same_with_any_number_of_worker_threads():
+    """Seeds are simulated in threads, each on its own streams: the fit does not depend on how many threads."""
+    from simbench.worlds.replay.calibrate import calibrate
+
+    K, N = _history_counts(SMALL, 3, 2)
+    one, two = (calibrate(K, N, SMALL, 3, maxfev=8, dims=(2,), workers=w) for w in (1, 2))
+    assert one.params == two.params and one.loss == two.loss and one.trace == two.trace
+    assert one.evaluations == 144 + len(one.trace)  # the one-seed grid screen, then every seed
+
+
+def test_mixture_likelihoods_logsumexp_is_scipys():
+    """The fits' own logsumexp (columns of a 2-D array) against SciPy's, ties and empty components included."""
+    from scipy.special import logsumexp
+
+    from simbench.worlds.replay.population_fit import _logsumexp_rows
+
+    rng = np.random.default_rng(0)
+    t = rng.normal(0, 30, (3, 200))
+    t[:, 0] = 1.5  # a three-way tie
+    t[1, 1] = t[0, 1]  # a two-way tie
+    t[:, 2] = [-np.inf, 4.0, -np.inf]  # zero-weight components
+    t[:, 3] = -np.inf  # a column with no mass
+    ours, theirs = _logsumexp_rows(t), logsumexp(t, axis=0)
+    assert ours[2] == theirs[2] == 4.0 and ours[3] == theirs[3] == -np.inf
+    # a few ulps of the largest term (the last addition's rounding; older SciPy sums in another order)
+    finite = np.isfinite(theirs)
+    assert (np.abs(ours[finite] - theirs[finite]) <= 4 * np.finfo(float).eps * (np.abs(t.max(0)[finite]) + 1)).all()

@@ -24,6 +24,8 @@ def shortened(path: Path, tmp_path: Path) -> tuple[Path, dict]:
     if data.get("world") == "equitable":
         data["genetics"].update(snps=100, causal=20, test_size=300)
         data["budget"].update(total=1200.0, batch=400)
+    elif data.get("world") == "inference":
+        data["queries"].update(n_queries=60)
     else:
         data["population"].update(train_prompts=64, test_prompts=32)
         data["engine"].update(steps=6, batch_prompts=8)
@@ -46,6 +48,22 @@ def report_files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in files}
 
 
+def assert_links_are_files(out: Path) -> None:
+    """Every link of report.md (figures, SVGs) and of report/index.html names a file the report wrote; every SVG is linked."""
+    md = (out / "report.md").read_text()
+    html = (out / "report" / "index.html").read_text()
+    targets = re.findall(r"\]\((report/[^)]+)\)", md)
+    hrefs = re.findall(r'href="([^"#:]+)"', html)
+    for target in targets:
+        assert (out / target).is_file(), f"report.md links {target}, which was not written"
+    for href in hrefs:
+        assert (out / "report" / href).is_file(), f"index.html links {href}, which was not written"
+    svgs = sorted(p.name for p in (out / "report").glob("*.svg"))
+    assert svgs == sorted(t.split("/")[-1] for t in targets if t.endswith(".svg")) == sorted(hrefs)
+    for svg in svgs:
+        assert (out / "report" / svg).read_text().lstrip().startswith("<?xml")
+
+
 def check_report(out: Path, capsys) -> dict[str, list[dict[str, str]]]:
     """``simbench report`` rewrites the same bytes; every figure exists; tables agree with summary.csv and each other."""
     before = report_files(out)
@@ -57,7 +75,7 @@ def check_report(out: Path, capsys) -> dict[str, list[dict[str, str]]]:
     assert names
     for name in names:
         assert (out / "report" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert (out / "report" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+    assert_links_are_files(out)
     tables = tables_of(md)
     html = (out / "report" / "index.html").read_text()
     assert html.count("<table") == len(tables) == md.count("\n## ") and html.count("<img ") == len(names)
@@ -113,6 +131,11 @@ def test_report_and_compare_on_every_bundled_scenario(scenario, tmp_path, capsys
         assert {"equitable_curves", "equitable_allocation"} <= figures
         assert (summary["objective_ci_high"] <= 1).all() and (summary["gap_ci_low"] >= 0).all()
         assert (summary["objective_ci_low"] <= summary["objective"]).all()
+    elif world == "inference":
+        assert {"inference_accuracy", "inference_allocation", "inference_latency"} <= figures
+        lo, hi = summary["accuracy_ci_low"], summary["accuracy_ci_high"]
+        assert ((lo >= 0) & (hi <= 1) & (lo <= summary["accuracy"]) & (summary["accuracy"] <= hi)).all()
+        assert (summary["budget"] == max(data["budget"]["per_query"])).all()
     else:
         assert {"learning_curve", "learning_curve_steps", "learning_signal", "final_test_pass_by_seed"} <= figures
         sweep_figures = {f for f in figures if f.startswith("sweep_")}
@@ -158,7 +181,6 @@ def small_history_log(path: Path) -> None:
     path.write_text(json.dumps({str(i): (K[i] / 8).tolist() for i in range(algo.prompts)}))
 
 
-@pytest.mark.slow
 def test_validate_output_is_reported_and_compared(tmp_path, capsys):
     log, out = tmp_path / "acc.json", tmp_path / "val"
     small_history_log(log)

@@ -168,10 +168,27 @@ def test_thinning_keeps_first_and_last_rows_and_at_most_the_limit():
     assert thin_rows(df.head(50), 1000).equals(df.head(50))
 
 
+def test_figures_are_png_by_default_and_svg_on_request_and_the_report_links_what_it_wrote(tmp_path, capsys):
+    from test_reports import assert_links_are_files
+
+    out = tmp_path / "out"
+    assert main(["run", str(write(tmp_path, tiny())), "--out", str(out), "--quiet"]) == 0
+    pngs = sorted(p.stem for p in (out / "report").glob("*.png"))
+    assert pngs and not list((out / "report").glob("*.svg"))
+    assert_links_are_files(out)
+    assert main(["report", str(out), "--svg"]) == 0
+    assert sorted(p.stem for p in (out / "report").glob("*.svg")) == pngs
+    assert (out / "report.md").read_text().count(".svg)") == len(pngs)
+    assert_links_are_files(out)
+    assert main(["report", str(out)]) == 0  # PNG only again: the SVGs of the earlier report go, with their links
+    assert not list((out / "report").glob("*.svg")) and ".svg" not in (out / "report.md").read_text()
+    assert_links_are_files(out)
+
+
 def test_the_same_results_give_byte_identical_figures(tmp_path):
     path = write(tmp_path, tiny())
     for d in ("a", "b"):
-        assert main(["run", str(path), "--out", str(tmp_path / d), "--quiet"]) == 0
+        assert main(["run", str(path), "--out", str(tmp_path / d), "--quiet", "--svg"]) == 0
     figures = sorted(p.name for p in (tmp_path / "a" / "report").iterdir() if p.suffix in (".png", ".svg"))
     assert len(figures) >= 10
     for name in figures:

@@ -38,7 +38,7 @@ def test_every_registered_world_is_a_world_under_its_own_name():
     for name in worlds.WORLDS:
         world = worlds.get(name)
         assert isinstance(world, World) and world.name == name
-    assert worlds.scenario_worlds() == ["rl", "equitable"]  # replay and validation come from logs, not scenario files
+    assert worlds.scenario_worlds() == ["rl", "equitable", "inference"]  # replay and validation come from logs, not scenario files
 
 
 def test_a_scenario_names_its_world_and_an_unknown_world_is_an_error():
@@ -46,7 +46,7 @@ def test_a_scenario_names_its_world_and_an_unknown_world_is_an_error():
     with pytest.raises(ConfigError) as err:
         worlds.parse_scenario({"name": "x", "world": "replay", "strategies": []}, "s.toml")
     assert (err.value.where, err.value.value, err.value.source) == ("world", "replay", "s.toml")
-    assert "'rl' (default) or 'equitable'" in err.value.allowed
+    assert "'rl' (default) or 'equitable' or 'inference'" in err.value.allowed
     with pytest.raises(ConfigError, match="world"):
         worlds.parse_scenario({"name": "x", "world": ["rl"], "strategies": []})  # unhashable: still a clear error
 
@@ -107,7 +107,8 @@ def test_a_new_world_runs_sweeps_reports_and_compares_like_the_others(coin_world
 
 
 @pytest.mark.parametrize("name, world, recorded", [("quickstart", "rl", {"baseline", "target_test_pass"}),
-                                                    ("equitable_prs", "equitable", {"metric", "objective"})])
+                                                    ("equitable_prs", "equitable", {"metric", "objective"}),
+                                                    ("inference_quickstart", "inference", {"baseline", "unit"})])
 def test_bundled_scenarios_of_both_worlds_load_through_the_registry(name, world, recorded):
     scenario = worlds.load_scenario(ROOT / "scenarios" / f"{name}.toml")
     assert isinstance(worlds.world_of(scenario), ScenarioWorld) and worlds.world_of(scenario).name == world

@@ -6,12 +6,14 @@ from simbench.core.paths import bundled_scenarios
 
 
 def add_parser(sub):
-    return sub.add_parser("list", help="list allocators, selectors, downsamplers, advantage estimators, data collectors and bundled scenarios")
+    return sub.add_parser("list", help="list allocators, selectors, downsamplers, advantage estimators, data collectors, "
+                                       "test-time allocators, answer pickers and bundled scenarios")
 
 
 def run(args) -> int:
     titles = {"allocator": "Sample allocators", "selector": "Prompt selectors", "downsampler": "Downsamplers", "advantage": "Advantage estimators",
-              "collector": "Data collectors (equitable world)"}
+              "collector": "Data collectors (equitable world)", "inference_allocator": "Test-time allocators (inference world)",
+              "picker": "Answer pickers (inference world)"}
     for role, title in titles.items():
         print(f"{title}:")
         for name, cls in reg.registry(role).items():

@@ -1,10 +1,12 @@
 """``simbench validate LOG``: fit the simulator to a real log and check it by forecasting the log's later part."""
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from simbench.commands.replay import add_log_arguments, load_log
 from simbench.core.config import ConfigError
@@ -13,7 +15,7 @@ from simbench.core.paths import output_dir
 from simbench.core.store import command_line
 from simbench.worlds.replay import LogError, appearance_counts
 from simbench.worlds.replay.simulate import LogAlgorithm
-from simbench.worlds.replay.validation import validate
+from simbench.worlds.replay.validation import validate, validation_work
 
 
 def add_parser(sub):
@@ -26,13 +28,17 @@ def add_parser(sub):
     p.add_argument("--maxfev", type=int, default=100, help="Nelder-Mead evaluations per calibration after the grid (default 100)")
     p.add_argument("--dims", default="4,16,64",
                    help="feature dimensions to profile, comma-separated (one fit each, the best wins; default 4,16,64)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="threads simulating a candidate's seeds side by side (default 2; results do not depend on it)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", help="output directory (default: reports/validate-<log name>/)")
     return p
 
 
 def run(args) -> int:
     t0 = time.perf_counter()
-    for option, value in (("--seeds", args.seeds), ("--maxfev", args.maxfev), ("--batch", args.batch), ("--calib", args.calib)):
+    for option, value in (("--seeds", args.seeds), ("--maxfev", args.maxfev), ("--batch", args.batch), ("--calib", args.calib),
+                          ("--workers", args.workers)):
         if value is not None and value < 1:
             raise ConfigError(option, value, "an integer >= 1")
     dims = _dims(args.dims)
@@ -50,8 +56,10 @@ def run(args) -> int:
         raise ConfigError("--calib", calib, f"an integer in [1, {T - 1}] (the log has {T} appearances)")
     algo = LogAlgorithm(n=_n(args, N), batch=_batch(args, report, K.shape[0]), prompts=K.shape[0])
     command = command_line("validate")
-    res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=tuple(range(100, 100 + args.seeds)),
-                   maxfev=args.maxfev, command=command, dims=dims)
+    eval_seeds = tuple(range(100, 100 + args.seeds))
+    with progress_bar(validation_work(T, calib, eval_seeds=eval_seeds, maxfev=args.maxfev, dims=dims), args.quiet) as bar:
+        res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=eval_seeds, maxfev=args.maxfev,
+                       command=command, dims=dims, progress=bar, workers=args.workers)
     report_dir(out)
     e = res["forecast_errors_end"]
     m = res["forecast_errors_max"]
@@ -61,6 +69,33 @@ def run(args) -> int:
     print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/report.md; "
           f"the calibrated simulator: simbench run {out}/scenario.toml")
     return 0
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, quiet: bool):
+    """A ``progress(stage, detail, units)`` callable drawing a tqdm bar on stderr (as ``simbench run`` does).
+
+    The bar counts simulated appearances; it shows the stage, the candidate, the elapsed
+    time and tqdm's estimate of the time remaining.
+    """
+    bar = tqdm(total=total, unit="appearance", unit_scale=True, disable=quiet, dynamic_ncols=True,
+               bar_format="{desc}: {percentage:3.0f}%|{bar:20}| [{elapsed}<{remaining}]{postfix}")
+    shown = [None]
+
+    def progress(stage: str, detail: str, units: float) -> None:
+        bar.set_postfix_str(detail, refresh=False)
+        if stage != shown[0]:  # every stage is drawn at least once, however fast
+            shown[0] = stage
+            bar.set_description_str(stage, refresh=False)
+            bar.update(units)
+            bar.refresh()
+        else:
+            bar.update(units)
+
+    try:
+        yield progress
+    finally:
+        bar.close()
 
 
 def _n(args, N: np.ndarray) -> int:

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from simbench.core.config import ConfigError
 from simbench.core.store import Store, Unit
+from simbench.core.threads import blas_limit, blas_threads, limit_blas
 from simbench.worlds import world_of
 
 
@@ -49,33 +50,6 @@ def run_unit(scenario, strategy_index: int, seed: int, extra: dict) -> list[dict
 def _work(args):
     unit, scenario, extra = args
     return unit, run_unit(scenario, unit.strategy_index, unit.seed, extra)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``timeout``, batch schedulers, ``kill``): handled like Ctrl-C."""
-
-
-class SigtermAsInterrupt:
-    """Within ``with``, SIGTERM raises ``Terminated`` in the main thread, so a run stops cleanly.
-
-    ``received`` says whether SIGTERM came (libraries such as Ray may re-raise a plain KeyboardInterrupt).
-    """
-
-    received = False
-
-    def _raise(self, signum, frame):
-        self.received = True
-        raise Terminated(signum)
-
-    def __enter__(self) -> "SigtermAsInterrupt":
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
-            self.previous = signal.signal(signal.SIGTERM, self._raise)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
 
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -113,12 +87,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _worker_init(main_pid: int) -> None:
+def _worker_init(main_pid: int, threads: int) -> None:
     # the parent decides when to stop: it catches Ctrl-C and SIGTERM and then kills the workers,
     # so that a signal sent to the whole process group does not leave half the pool running
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     die_with_parent(main_pid)
+    limit_blas(threads)  # the workers share the cores: one BLAS thread each unless asked otherwise
+
+
+def worker_pool(workers: int, threads: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that leave signals to this one, die with it and use ``threads`` BLAS threads each."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(), threads))
+
+
+def _ray_work(item, threads: int):
+    limit_blas(threads)  # a Ray worker runs many tasks, perhaps of other drivers: set the limit for each
+    return _work(item)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -129,12 +114,13 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _local(todo, workers, on_done):
+def _local(todo, workers, threads, on_done):
     if workers == 1:
-        for item in todo:
-            on_done(*_work(item))
+        with blas_limit(threads):
+            for item in todo:
+                on_done(*_work(item))
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
+    pool = worker_pool(workers, threads)
     try:
         pending = {pool.submit(_work, item) for item in todo}
         while pending:
@@ -147,7 +133,7 @@ def _local(todo, workers, on_done):
     pool.shutdown(wait=True)
 
 
-def _ray(todo, address, on_done):
+def _ray(todo, address, threads, on_done):
     try:
         import ray
     except ImportError:  # pragma: no cover - depends on the extra
@@ -161,10 +147,10 @@ def _ray(todo, address, on_done):
             raise ConfigError("--address", address, f"the address of a running Ray cluster ({err})") from None
         if on_term is not None:  # ray.init's own SIGTERM handlers exit at once; keep the caller's (a clean stop)
             signal.signal(signal.SIGTERM, on_term)
-    remote = ray.remote(_work)
+    remote = ray.remote(_ray_work)
     pending = []
     try:
-        pending = [remote.remote(item) for item in todo]
+        pending = [remote.remote(item, threads) for item in todo]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             on_done(*ray.get(ready[0]))
@@ -179,11 +165,15 @@ def _ray(todo, address, on_done):
 
 
 def execute(todo: list[tuple[Unit, object, dict]], store: Store | None = None, *, executor: str = "local",
-            workers: int = 1, address: str | None = None, progress: bool = True, desc: str = "") -> dict[Unit, list[dict]]:
+            workers: int = 1, address: str | None = None, progress: bool = True, desc: str = "",
+            blas: int | None = None) -> dict[Unit, list[dict]]:
     """Run the units not yet in ``store``; write each as it finishes.
 
+    Every process that runs units uses ``blas`` BLAS threads (default: ``simbench.core.threads.blas_threads()``,
+    i.e. ``$SIMBENCH_BLAS_THREADS`` or 1; 0: the library's default).
     Returns the rows of the units run now, by unit (empty for skipped ones).
     """
+    threads = blas_threads(blas)
     done = store.done() if store is not None else set()
     # seed-major submission interleaves slow and fast strategies, so workers finish together;
     # the order of submission never changes results (each unit is seeded by itself)
@@ -202,9 +192,9 @@ def execute(todo: list[tuple[Unit, object, dict]], store: Store | None = None, *
         store.write_manifest(started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), units_total=len(todo), finished=None)
     try:
         if executor == "ray":
-            _ray(remaining, address, on_done)
+            _ray(remaining, address, threads, on_done)
         elif executor == "local":
-            _local(remaining, max(1, min(workers, len(remaining) or 1, os.cpu_count() or 1)), on_done)
+            _local(remaining, max(1, min(workers, len(remaining) or 1, os.cpu_count() or 1)), threads, on_done)
         else:
             raise ValueError(f"executor {executor!r} is invalid: 'local' or 'ray'")
     finally:

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simbench.core.config import UserError
 from simbench.core.version import __version__
 
 try:
@@ -37,7 +38,7 @@ except ImportError:  # Windows
 PACKAGES = ("numpy", "scipy", "numba", "cvxpy", "pandas", "pyarrow", "matplotlib")
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError):
     """A results directory cannot be used as it is; the message says what to do."""
 
 
@@ -228,7 +229,10 @@ def command_line(*commands: str) -> str:
     Empty unless ``sys.argv`` runs one of ``commands`` (a call from Python or a test records nothing).
     """
     args = sys.argv[1:]
-    return "simbench " + " ".join(shlex.quote(a) for a in args) if args[:1] and args[0] in commands else ""
+    at = 0
+    while at < len(args) and args[at].startswith("-"):  # top-level options before the command: --blas-threads N
+        at += 1 if "=" in args[at] else 2
+    return "simbench " + " ".join(shlex.quote(a) for a in args) if at < len(args) and args[at] in commands else ""
 
 
 def lock(root: Path):

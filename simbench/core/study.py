@@ -63,6 +63,7 @@ def _run(store: Store, cells: list[SweepCell], out: Path, *, seeds, workers, exe
     _, summary = report_dir(out)
     metric = world.headline
     best = summary.sort_values(metric, ascending=False).iloc[0]
-    print(f"simbench: {len(todo)} units ({skipped} already done, {len(cells)} cells), {len(df)} rows in "
+    cells_note = f", {len(cells)} sweep cells" if len(cells) > 1 else ""
+    print(f"simbench: {len(todo)} units ({skipped} already done{cells_note}), {len(df)} rows in "
           f"{time.perf_counter() - t0:.1f} s -> {out}/ (best {metric.replace('_', ' ')}: {best['allocator']} {best[metric]:.4f})")
     return df, summary

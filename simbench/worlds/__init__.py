@@ -17,6 +17,7 @@ from simbench.worlds.base import ScenarioWorld, UnitWorld, World
 WORLDS = {
     "rl": "simbench.worlds.rl.world:RLWorld",
     "equitable": "simbench.worlds.equitable.world:EquitableWorld",
+    "inference": "simbench.worlds.inference.world:InferenceWorld",
     "replay": "simbench.worlds.replay.world:ReplayWorld",
     "validation": "simbench.worlds.replay.world:ValidationWorld",
 }

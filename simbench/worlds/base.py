@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: listing the worlds must not load pandas
+    import pandas as pd
 
 
 class World(abc.ABC):

@@ -1,4 +1,4 @@
-"""Reports: ``DIR/report.md``, a self-contained ``DIR/report/index.html`` and every figure as PNG and SVG.
+"""Reports: ``DIR/report.md``, a self-contained ``DIR/report/index.html`` and every figure as PNG (and SVG on request).
 
 The blocks a world's report is made of (text, ``Figure``, ``Table``) and how they
 are written; ``simbench.core.outputs.report_dir`` asks the world that wrote a
@@ -8,6 +8,8 @@ swept parameters, baseline and target come from the manifest.
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import html
 import re
 from dataclasses import dataclass
@@ -21,10 +23,24 @@ from simbench.core.report import tables
 from simbench.core.store import load
 
 plt.rcParams["svg.hashsalt"] = "simbench"  # stable element ids: the same results give the same SVG bytes
+# Writing SVG took about 65% of a report's time, so it is written only when asked (``svg_figures``); PNG always,
+# since report.md and index.html show it.  A context variable, so that every world's report obeys it unchanged.
+_SVG = contextvars.ContextVar("simbench_svg_figures", default=False)
+
+
+@contextlib.contextmanager
+def svg_figures(on: bool = True):
+    """Within: every figure saved is also written as SVG (``--svg``)."""
+    token = _SVG.set(on)
+    try:
+        yield
+    finally:
+        _SVG.reset(token)
+
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure saved as ``report/<name>.png`` and ``.svg``."""
+    """A figure saved as ``report/<name>.png`` (and ``.svg`` within ``svg_figures``)."""
 
     name: str
     caption: str
@@ -39,9 +55,13 @@ class Table:
 
 
 def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:
-    """Write ``name.png`` and ``name.svg`` without timestamps, so reruns give identical files."""
+    """Write ``name.png`` (and ``name.svg`` within ``svg_figures``) without timestamps, so reruns give identical files."""
     fig.savefig(folder / f"{name}.png", metadata={"Software": None})
-    fig.savefig(folder / f"{name}.svg", metadata={"Date": None})
+    svg = folder / f"{name}.svg"
+    if _SVG.get():
+        fig.savefig(svg, metadata={"Date": None})
+    else:
+        svg.unlink(missing_ok=True)  # an earlier report's SVG would no longer show what the PNG shows
 
 
 def figure(fig: plt.Figure, folder: Path, name: str, caption: str) -> Figure:
@@ -103,10 +123,12 @@ def write_report(blocks: list, out_dir: Path, title: str, command: str = "") -> 
             body.append(f"<p>{_html_text(block)}</p>")
         elif isinstance(block, Figure):
             alt = block.caption.replace("[", "\\[").replace("]", "\\]")  # brackets of keys such as strategies[1]
-            md += [f"![{alt}](report/{block.name}.png)", ""]
+            svg = (folder / f"{block.name}.svg").is_file()  # written with this report (save_figure removes older ones)
+            md += [f"![{alt}](report/{block.name}.png)" + (f" ([SVG](report/{block.name}.svg))" if svg else ""), ""]
             data = base64.b64encode((folder / f"{block.name}.png").read_bytes()).decode()
+            link = f' (<a href="{block.name}.svg">SVG</a>)' if svg else ""
             body.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}"><figcaption>'
-                        f'{html.escape(block.caption)} (<a href="{block.name}.svg">SVG</a>)</figcaption></figure>')
+                        f'{html.escape(block.caption)}{link}</figcaption></figure>')
         else:
             md += [f"## {block.caption}", "", tables.format_table(block.table), ""]
             body.append(f"<h2>{html.escape(block.caption)}</h2>"

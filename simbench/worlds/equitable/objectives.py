@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
 from simbench.worlds.equitable.numerics import fsum_dot
 from simbench.worlds.equitable.spec import ObjectiveSpec
+
+if TYPE_CHECKING:  # cvxpy is imported when first needed: listing the roles must not load the solver
+    import cvxpy as cp
 
 
 def value(u: np.ndarray, shares: np.ndarray, spec: ObjectiveSpec) -> float:
@@ -24,6 +27,7 @@ def value(u: np.ndarray, shares: np.ndarray, spec: ObjectiveSpec) -> float:
 
 def expression(u: cp.Expression, shares: np.ndarray, spec: ObjectiveSpec) -> cp.Expression:
     """The same objective as a concave cvxpy expression of a concave vector u."""
+    import cvxpy as cp
     if spec.kind == "population_mean":
         return shares @ u
     if spec.kind == "group_average":

@@ -7,6 +7,11 @@ number of correct samples at each of its appearances: exactly what a
 per-prompt accuracy history stores.  Cells are seeded by ``seed`` only, not by
 the learner's parameters, so that evaluations at different parameters share
 their random numbers (common random numbers make the calibration objective smooth).
+
+The steps run in one compiled call (``history_kernel``) on the streams of a
+``Cell`` of that scenario; ``RecordingCell`` runs the same history through the
+general engine, step by step, and gives the same counts (the reference the
+compiled path is tested against).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.worlds.replay.history_kernel import uniform_grpo_history
 from simbench.worlds.replay.population_fit import PopulationFit
 from simbench.worlds.rl.engine import Cell
 from simbench.worlds.rl.learner import LearnerSpec
@@ -137,11 +143,39 @@ def simulate_counts(init: PopulationFit, params: CalibrationParams, algo: LogAlg
     then drawn from each prompt's posterior under ``init`` (empirical Bayes) instead of
     from ``init`` itself, so that the simulated prompts match the log's from the start.
     """
-    p0 = None
-    if first is not None:
-        p0 = init.posterior_sample(np.random.default_rng([0xB0, seed]), *first)
-    cell = RecordingCell(build_scenario(init, params, algo, appearances, seed), appearances, p0)
-    return cell.run_until_done()
+    p0 = None if first is None else initial_pass_rates(init, first, seed)
+    return compiled_counts(build_scenario(init, params, algo, appearances, seed), appearances, p0)
+
+
+def initial_pass_rates(init: PopulationFit, first: tuple[np.ndarray, np.ndarray], seed: int) -> np.ndarray:
+    """Each prompt's initial pass rate drawn from its posterior under ``init`` given ``first`` (seeded by ``seed`` only)."""
+    return init.posterior_sample(np.random.default_rng([0xB0, seed]), *first)
+
+
+def compiled_counts(scenario: Scenario, appearances: int, p0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(K, N) of ``RecordingCell(scenario, appearances, p0).run_until_done()``, in one compiled call.
+
+    The cell is built as the engine builds it (population, learner, streams); the
+    selector's epoch shuffles are drawn up front from its own stream.
+    """
+    cell = Cell(scenario, 0, 0)
+    sel, alloc, down, adv = (type(r).__name__ for r in cell.roles)
+    if (sel, alloc, down, adv) != ("EpochShuffle", "Uniform", "KeepAll", "GRPO") or cell.advantage.params.global_stats:
+        raise ValueError(f"the compiled history runs uniform GRPO only, not {sel}/{alloc}/{down}/{adv}")
+    if p0 is not None:
+        cell.learner.set_initial_pass_rates(p0)
+    P, B, steps = cell.info.n_prompts, scenario.engine.batch_prompts, scenario.engine.steps
+    rng = cell.streams.selector
+    order = np.concatenate([rng.permutation(P).astype(np.int64) for _ in range(-(-steps * B // P))])
+    L, lrn, pop = scenario.population.lengths, cell.learner, cell.learner.train
+    K, N, diverged = uniform_grpo_history(
+        order, cell.allocator.params.n, B, steps, appearances, lrn.b_train, pop.x, pop.noise, pop.mean_len,
+        L.wrong_factor, L.sigma, L.max, lrn.spec.ref_len, lrn.spec.lr_shared, lrn.spec.lr_prompt, lrn.spec.kl_coef,
+        lrn.gated, lrn.g0, lrn.spec.lr_format, cell.advantage.params.norm_adv_by_std, cell.advantage.params.epsilon,
+        cell.streams.outcomes, cell.streams.learner)
+    if diverged:
+        raise cell.divergence_error(diverged)
+    return K, N
 
 
 def histograms(K: np.ndarray, N: np.ndarray, n: int) -> np.ndarray:

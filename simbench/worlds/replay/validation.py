@@ -18,7 +18,8 @@ from simbench.core.report import Table, figure, seeds_text  # noqa: E402
 from simbench.core.stats import UNIT  # noqa: E402
 from simbench.core.store import package_versions, write_manifest  # noqa: E402
 from simbench.core.version import __version__  # noqa: E402
-from simbench.worlds.replay.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, simulate_curves  # noqa: E402
+from simbench.worlds.replay import calibrate as cb  # noqa: E402
+from simbench.worlds.replay.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, quiet  # noqa: E402
 from simbench.worlds.replay.population_fit import paper_statistics  # noqa: E402
 from simbench.worlds.replay.simulate import LogAlgorithm, calibrated_scenario  # noqa: E402
 
@@ -73,24 +74,32 @@ def _gof(g) -> dict:
             "expected": np.round(g.expected, 1).tolist()}
 
 
+def validation_work(T: int, calib: int, seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100,
+                    dims=DIMS) -> int:
+    """The most work ``validate`` reports to its ``progress`` (units: simulated appearances, see ``calibrate``)."""
+    return cb.calibration_work(T, seeds, maxfev, dims) + len(eval_seeds) * T + cb.forecast_work(T, calib, seeds, eval_seeds, maxfev, dims)
+
+
 def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: Path, title: str, read_summary: str,
              seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "",
-             dims=DIMS) -> dict:
+             dims=DIMS, progress=quiet, workers: int = 1) -> dict:
     """Fit, calibrate on everything and on 1..``calib``; write CSV, JSON, ``scenario.toml`` and the manifest into ``out``.
 
     The report is rendered from these files alone (``build_report``, through ``simbench report``).
+    ``progress``, ``workers``: see ``calibrate`` (``validation_work`` units in all).
     """
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
-    pops = fit_populations(K, N)
+    pops = fit_populations(K, N, progress=progress)
+    run = {"progress": progress, "workers": workers, "init": pops[0]["mixture"]}  # the same fit as calibrate's
     pd.DataFrame([{
         "appearance": p["appearance"], "beta_a": p["beta"].alphas[0], "beta_b": p["beta"].betas[0],
         "beta_chi2_p": p["gof_beta"].p_value, "mixture": p["mixture"].describe().split(" (")[0],
         "mixture_chi2_p": p["gof_mixture"].p_value, "fitted_mean": p["mixture"].mean(),
     } for p in pops]).to_csv(out / "population_fits.csv", index=False)
-    full = calibrate(K, N, algo, T, seeds, maxfev=maxfev, dims=dims)
-    sim_full = simulate_curves(full.init, full.params, algo, T, eval_seeds, full.first)
-    fc: Forecast = forecast(K, N, algo, calib, seeds, eval_seeds, maxfev, dims)
+    full = calibrate(K, N, algo, T, seeds, maxfev=maxfev, dims=dims, **run)
+    sim_full = cb.simulate_eval(full, T, eval_seeds, f"simulation of appearances 1-{T}", progress, workers)
+    fc: Forecast = forecast(K, N, algo, calib, seeds, eval_seeds, maxfev, dims, **run)
     _, obs = observed_curves(K, N, algo.n)
     curves = pd.DataFrame({"appearance": np.arange(1, T + 1)})
     for c in CURVES:

@@ -1,16 +1,20 @@
 """The allocation of a total budget that maximises an objective of concave learning curves (cvxpy)."""
 from __future__ import annotations
 
-import cvxpy as cp
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy.optimize import minimize
 
 from simbench.worlds.equitable.curves import Curve
 from simbench.worlds.equitable.objectives import expression, value
 
+if TYPE_CHECKING:  # cvxpy and scipy.optimize are imported when first needed: listing the roles must not load them
+    import cvxpy as cp
+
 
 def _power(x: cp.Expression, p: float) -> cp.Expression:
     """x^p through the exact power cone where cvxpy has it (>= 1.8), else its rational approximation."""
+    import cvxpy as cp
     try:
         return cp.power(x, p, approx=False)
     except TypeError:
@@ -24,6 +28,8 @@ def best_allocation(curves: list[Curve], costs: np.ndarray, shares: np.ndarray, 
     curve is concave in n): solved with cvxpy.  The fairness-penalty objective
     subtracts max(u) and is not concave: solved with SLSQP from several starts.
     """
+    import cvxpy as cp
+    from scipy.optimize import minimize
     K = len(curves)
     floor = np.maximum(np.asarray(floor, float), 1.0)
     if float(costs @ floor) >= budget:

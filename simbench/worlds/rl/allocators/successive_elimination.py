@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln
 
 from simbench.core.config import require
 from simbench.registry import register
@@ -38,6 +37,8 @@ class SuccessiveEliminationParams:
 
 def gain_of_next_round(a: np.ndarray, b: np.ndarray, pos: np.ndarray, neg: np.ndarray, r: int) -> np.ndarray:
     """P(the group becomes mixed after r more samples | Beta(a, b) posterior, pos and neg so far)."""
+    from scipy.special import betaln  # imported when first needed: listing the roles must not load scipy
+
     # no answer yet: P(r samples are mixed) = 1 - E p^r - E (1-p)^r; all correct so far: P(a wrong one) = 1 - E p^r; all wrong: 1 - E (1-p)^r
     e_pr = np.exp(betaln(a + r, b) - betaln(a, b))
     e_qr = np.exp(betaln(a, b + r) - betaln(a, b))

@@ -18,7 +18,6 @@ budget activates every item.
 """
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 
 from simbench.worlds.rl.knapsack.greedy import greedy_allocate
@@ -32,6 +31,8 @@ def solve_relaxation(utility: str, p: np.ndarray, cost: np.ndarray, budget: floa
 
     ``w``: the variance weights (``variance`` only).
     """
+    import cvxpy as cp  # imported when first needed: listing the roles must not load the solver
+
     if utility not in RELAXABLE:
         raise ValueError(f"no relaxation for utility {utility!r}; allowed: {', '.join(RELAXABLE)}")
     p = np.clip(np.asarray(p, np.float64), 1e-12, 1 - 1e-12)
@@ -91,6 +92,7 @@ def variance_bounded(w: np.ndarray, cost: np.ndarray, budget: float, n_min: floa
 
 def variance_cvxpy(w: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
     """The same problem as ``variance_closed_form`` solved by cvxpy (for testing the closed form)."""
+    import cvxpy as cp
     n = cp.Variable(len(w))
     prob = cp.Problem(cp.Minimize(cp.sum(cp.multiply(np.asarray(w, np.float64), cp.inv_pos(n)))), [np.asarray(cost) @ n == budget])
     prob.solve(solver="CLARABEL")

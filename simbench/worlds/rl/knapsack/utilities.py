@@ -19,7 +19,6 @@ Utilities
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln
 
 UTILITIES = ("mixed", "knapsack_rl", "coverage", "variance")
 
@@ -67,6 +66,8 @@ def variance_gain(n, w):
 
 def beta_moment(a, b, i, j):
     """E[p^i (1 - p)^j] under Beta(a, b) (broadcasting)."""
+    from scipy.special import betaln  # imported when first needed: listing the roles must not load scipy
+
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     return np.exp(betaln(a + i, b + j) - betaln(a, b))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from simbench.core.config import require
 from simbench.registry import register
@@ -28,6 +27,8 @@ class UCBLearnabilityParams:
 
 def learnability_ucb(alpha: np.ndarray, beta: np.ndarray, level: float) -> np.ndarray:
     """Upper confidence bound of p(1-p): 1/4 if the credible interval holds 1/2, else at its end nearest 1/2."""
+    from scipy import stats  # imported when first needed: listing the roles must not load scipy.stats
+
     lo = stats.beta.ppf((1 - level) / 2, alpha, beta)
     hi = stats.beta.ppf((1 + level) / 2, alpha, beta)
     nearest = np.clip(0.5, lo, hi)

@@ -1,0 +1,1 @@
+"""Allocators of the inference world, one per file (role ``inference_allocator``)."""

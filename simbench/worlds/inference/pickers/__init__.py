@@ -1,0 +1,1 @@
+"""Answer pickers of the inference world, one per file (role ``picker``)."""
