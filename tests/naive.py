@@ -199,3 +199,8 @@ def neg_logits(t, b, u, prompts):
 def one_over_one_plus(t):
     """1 / (1 + t_i)."""
     return np.array([1.0 / (1.0 + float(v)) for v in t], np.float64)
+
+
+def gather_rows(x, rows):
+    """The rows of ``x`` at ``rows``, one by one."""
+    return np.array([[float(v) for v in x[int(k)]] for k in rows], np.float64).reshape(len(rows), x.shape[1])

@@ -318,3 +318,15 @@ def test_draw_wave_sums_is_draw_wave_with_its_per_slot_sums(seed, n_slots, max_n
     assert pos.dtype == tokens.dtype == np.int64
     np.testing.assert_array_equal(pos, naive.slot_sums(want[0], want[1], n_slots))
     np.testing.assert_array_equal(tokens, naive.slot_sums(want[0], want[2], n_slots))
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(1, 30), d=st.integers(0, 20), k=st.integers(0, 40), fortran=st.booleans())
+def test_gather_rows_matches_reference_and_numpys_layout(seed, n, d, k, fortran):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    x = np.asfortranarray(x) if fortran else x
+    rows = rng.integers(0, n, k).astype(np.int64)
+    got = kernels.gather_rows(x, rows)
+    np.testing.assert_array_equal(got, naive.gather_rows(x, rows))
+    assert got.flags.c_contiguous == x[rows].flags.c_contiguous and got.shape == x[rows].shape

@@ -130,7 +130,7 @@ class LogisticPolicy:
 
     def skill_rates(self, prompts: np.ndarray) -> np.ndarray:
         """q_i = sigmoid(theta_i): the pass rate of a well-formed response."""
-        return _sigmoid_of_logits(self.train.x[prompts] @ self.phi, self.b_train, self.u, prompts)
+        return _sigmoid_of_logits(kernels.gather_rows(self.train.x, prompts) @ self.phi, self.b_train, self.u, prompts)
 
     def pass_rate(self, prompts: np.ndarray) -> np.ndarray:
         """Current pass rate of the given train prompts."""
