@@ -170,13 +170,14 @@ def group_mean_std(count, total):
 @jit
 def normalised_advantage(slot, reward, mask, mean, std, by_std, eps):
     """A = (r - mean[slot]) / (std[slot] + eps) (or r - mean) where ``mask``, else 0."""
-    adv = np.zeros(slot.shape[0])
+    adv = np.empty(slot.shape[0])  # every entry is written: no separate pass to zero it first
     for t in range(slot.shape[0]):
+        a = 0.0
         if mask[t]:
             a = reward[t] - mean[slot[t]]
             if by_std:
                 a /= std[slot[t]] + eps
-            adv[t] = a
+        adv[t] = a
     return adv
 
 
