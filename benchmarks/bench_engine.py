@@ -12,7 +12,8 @@ Run from the repository root::
    ``Generator.standard_normal``, bulk into a preallocated buffer).  Repeats are
    interleaved (engine, yardstick, random numbers, engine, ...) and the best of each
    is kept, so a load that comes and goes hits all three alike; times are CPU time
-   of this process, with one BLAS thread;
+   of this process, with one BLAS thread; and the 64 x 8 step without the default
+   per-step evaluation of the pool-wide pass rates;
 2. the per-step cost over a 10,000- and a 1,000,000-prompt train pool, same batch,
    over one epoch of the large pool with ``engine.eval_every = EVAL_EVERY``, and the
    cost of one evaluation of the pool-wide pass rates (what the default, every step, adds);
@@ -143,6 +144,13 @@ def main() -> int:
         print(f"{f'{batch} x {n}':>12} {t['engine'] * 1e6:8.1f} us/step {e * 1e9:5.1f} ns "
               f"{y * 1e9:12.1f} ns {r * 1e9:7.2f} ns {e / r:10.2f}x {y / e:16.2f}x")
     print("  (per-sample figures: a step's cost over its samples; raw RNG: one uniform + one normal)")
+    batch, n, train = SIZES[0]
+    steps = max(10, int(scale * 1_000_000 / (batch * n)))
+    no_eval = scenario(batch, n, train, steps, eval_every=steps + 1)  # evaluated at step 0 and the last step only
+    t = best_of(repeats, {"every": lambda: engine_step(scenario(batch, n, train, steps)), "none": lambda: engine_step(no_eval)})
+    figures["no_eval"] = t["none"]
+    print(f"{batch} x {n} without the per-step pool-wide evaluation: {t['none'] * 1e6:.1f} us/step "
+          f"(with it, the default: {t['every'] * 1e6:.1f} us/step)")
 
     epoch = 1_000_000 // 512  # one epoch of the large pool: its shuffle is paid once per epoch
     pool = pool_steps(epoch if not args.quick else epoch // 4, max(2, repeats // 3))
@@ -156,7 +164,8 @@ def main() -> int:
     gb = peak_memory_subprocess()
     print(f"peak memory (max RSS, fresh subprocess), 1,000,000-prompt train pool, 10 steps of 512 x 16: {gb:.3f} GB (target < 2 GB)")
     every_step = (step[1_000_000] + one_eval[1_000_000]) / (step[10_000] + one_eval[10_000])
-    print(f"RESULT engine: step 64x8 {figures[64, 8][0] * 1e6:.0f} us (target < 100); 512x16 {figures[512, 16][1]:.2f}x the raw RNG "
+    print(f"RESULT engine: step 64x8 {figures[64, 8][0] * 1e6:.0f} us, {figures['no_eval'] * 1e6:.0f} us without the per-step "
+          f"pool-wide evaluation (target < 100); 512x16 {figures[512, 16][1]:.2f}x the raw RNG "
           f"(target <= 3x); numpy yardstick / engine {figures[512, 16][2]:.2f}x at 512x16, {figures[4096, 8][2]:.2f}x at 4096x8 "
           f"(target >= 2x); 1M / 10k pool per step {step[1_000_000] / step[10_000]:.2f}x with eval_every={EVAL_EVERY} "
           f"({every_step:.1f}x evaluating every step); peak {gb:.2f} GB; load {os.getloadavg()[0]:.1f}")

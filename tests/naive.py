@@ -181,3 +181,26 @@ def spending(group, p, drawn, n_groups, n_bands):
 def request_totals(n, cost):
     """(min(0, smallest entry), total count, sum of n * cost)."""
     return min([0] + [int(v) for v in n]), float(sum(int(v) for v in n)), math.fsum(float(v) * c for v, c in zip(n, cost))
+
+
+def neg_logits(t, b, u, prompts):
+    """-((t_i + b_k) + u_k) for k the slot's prompt (i itself without prompts; no u term without u), and
+    whether some finite value exceeds 709 (exp overflows past log(DBL_MAX) = 709.78)."""
+    out = []
+    for i, ti in enumerate(t):
+        k = i if prompts is None else int(prompts[i])
+        v = float(ti) + float(b[k])
+        if u is not None:
+            v += float(u[k])
+        out.append(-v)
+    return np.array(out, np.float64), any(math.isfinite(v) and v > 709.0 for v in out)
+
+
+def one_over_one_plus(t):
+    """1 / (1 + t_i)."""
+    return np.array([1.0 / (1.0 + float(v)) for v in t], np.float64)
+
+
+def gather_rows(x, rows):
+    """The rows of ``x`` at ``rows``, one by one."""
+    return np.array([[float(v) for v in x[int(k)]] for k in rows], np.float64).reshape(len(rows), x.shape[1])

@@ -241,3 +241,26 @@ def test_history_accounts_for_every_sample_even_with_repeated_prompts(which):
         np.testing.assert_array_equal(h.last_n[here], want_n)
         assert (h.last_step[here] == step).all()
     assert len(np.unique(v.prompts)) < len(v.prompts)  # the case did arise
+
+
+def test_roles_with_their_own_observe_and_step_metrics_are_called_and_a_replaced_role_too():
+    """The engine skips the base class's no-op ``observe``/``step_metrics``, never a role's own, an
+    instance's patched one, or those of a role put in after the cell was built."""
+    cell = Cell(tiny(strategies=[{"allocator": {"kind": "uniform", "n": 4}}]), 0, 0)
+    assert cell._role_flags()[2:] == ((), ())  # uniform, epoch_shuffle, keep_all, grpo: nothing of their own
+    seen = []
+    cell.selector.observe = lambda v, keep, adv: seen.append(("selector", v.step))
+
+    class Counting(type(cell.allocator)):
+        def observe(self, view, keep, adv):
+            seen.append(("allocator", view.step))
+
+        def step_metrics(self):
+            return {"observed": sum(s[0] == "allocator" for s in seen)}
+
+    cell.allocator = Counting(cell.allocator.params)
+    cell.allocator.reset(cell.info, np.random.default_rng(0))
+    rows = cell.run()
+    steps = [r["step"] for r in rows[1:]]
+    assert steps and seen == [(who, s) for s in steps for who in ("selector", "allocator")]
+    assert [r["observed"] for r in rows[1:]] == steps  # each row is made after its step's observe

@@ -227,3 +227,106 @@ def test_request_totals_matches_reference(seed, S, dtype):
     w_lowest, w_total, w_need = naive.request_totals(n, cost)
     assert (lowest, total) == (w_lowest, w_total)
     assert need == pytest.approx(w_need, rel=1e-12)  # a sum of S products: the order of the additions may differ
+
+
+@pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.MT19937, np.random.SFC64, np.random.Philox])
+def test_a_generator_reaches_kernels_with_its_own_stream(bitgen):
+    """simbench's cheaper Generator unboxing (addresses cached per bit generator): every kind of bit
+    generator, and many short-lived ones (their cache entries evicted, their addresses reused), draw
+    exactly numpy's stream and leave it where numpy would."""
+    n, p, mean_len = random_wave(np.random.default_rng(1), 6, 5, "random")
+    for seed in range(600):
+        a, b = np.random.Generator(bitgen(seed)), np.random.Generator(bitgen(seed))
+        got = kernels.draw_wave(a, n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        want = naive.draw_wave(b, n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        assert a.random() == b.random()
+
+
+logits = st.one_of(st.floats(-800, 800), st.sampled_from([-math.inf, math.inf, 0.0, -0.0, 709.5, -709.5, 710.0, -710.0]))
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(0, 30), gather=st.booleans(), with_u=st.booleans(), edges=st.lists(logits, min_size=3, max_size=3))
+def test_neg_logits_and_one_over_one_plus_match_reference(seed, n, gather, with_u, edges):
+    rng = np.random.default_rng(seed)
+    pool = 40
+    b = rng.normal(0, 3, pool)
+    b[:3] = edges  # infinite logits (p0 = 0 or 1) and values either side of exp's overflow
+    u = rng.normal(0, 300, pool) if with_u else None
+    prompts = rng.integers(0, pool, n).astype(np.int64) if gather else None
+    t = rng.normal(0, 2, n if gather else pool)
+    got_t = t.copy()
+    risky = kernels.neg_logits(got_t, b, u, prompts)
+    want_t, want_risky = naive.neg_logits(t, b, u, prompts)
+    np.testing.assert_array_equal(got_t, want_t)
+    assert risky == want_risky
+    e = np.exp(np.minimum(got_t, 700.0))
+    np.testing.assert_array_equal(kernels.one_over_one_plus(e.copy()), naive.one_over_one_plus(e))
+
+
+@SETTINGS
+@given(seed=seeds, edges=st.lists(logits, min_size=4, max_size=4), gather=st.booleans())
+def test_the_learners_sigmoid_has_numpys_bits_and_warns_of_nothing(seed, edges, gather):
+    """The pass rates through the two kernels equal numpy's ``1 / (1 + exp(-(x phi + b + u)))`` bit for bit,
+    overflowing exps included, without a warning."""
+    import warnings
+
+    from simbench.worlds.rl.learner import _sigmoid_of_logits
+
+    rng = np.random.default_rng(seed)
+    x, phi = rng.normal(size=(50, 6)), rng.normal(0, 100, 6)
+    b, u = rng.normal(0, 3, 50), rng.normal(0, 300, 50)
+    b[:4] = edges
+    prompts = rng.integers(0, 50, 20).astype(np.int64) if gather else None
+    xs = x if prompts is None else x[prompts]
+    idx = slice(None) if prompts is None else prompts
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = 1.0 / (1.0 + np.exp(-(xs @ phi + b[idx] + u[idx])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _sigmoid_of_logits(xs @ phi, b, u, prompts)
+    np.testing.assert_array_equal(got, want)
+
+
+@SETTINGS
+@given(seed=seeds, S=st.integers(0, 30), T=st.integers(0, 300), runs=st.booleans(), n_groups=st.integers(1, 4))
+def test_step_row_is_step_counts_then_spending(seed, S, T, runs, n_groups):
+    rng = np.random.default_rng(seed)
+    slot, _, length, drawn, pos, keep, adv = random_step_samples(rng, max(S, 1), T if S else 0, runs)
+    group = rng.integers(0, n_groups, len(drawn)).astype(np.int32)
+    p = rng.choice([0.0, 0.2, 0.5, 0.999, 1.0], len(drawn)) if seed % 2 else rng.random(len(drawn))
+    got = kernels.step_row(drawn, pos, slot, length, keep, adv, group, p, n_groups, 5)
+    want = np.concatenate([naive.step_counts(drawn, pos, slot, length, keep, adv), *naive.spending(group, p, drawn, n_groups, 5)])
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(0, 20), max_n=st.integers(0, 12), p_mode=st.sampled_from(["random", "edges", "mixed"]),
+       max_len=st.integers(1, 2000), cap=st.one_of(st.just(math.inf), st.floats(0, 30_000)))
+def test_draw_wave_sums_is_draw_wave_with_its_per_slot_sums(seed, n_slots, max_n, p_mode, max_len, cap):
+    """The engine's draw: the reference's samples, and per slot the correct ones and their tokens (a cut wave included)."""
+    n, p, mean_len = random_wave(np.random.default_rng(seed ^ 0x5EED), n_slots, max_n, p_mode)
+    a, b = twin_rngs(seed)
+    *got, pos, tokens = kernels.draw_wave_sums(a, n, p, mean_len, 1.3, 0.4, max_len, cap)
+    want = naive.draw_wave(b, n, p, mean_len, 1.3, 0.4, max_len, cap)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert same_state(a, b)
+    assert pos.dtype == tokens.dtype == np.int64
+    np.testing.assert_array_equal(pos, naive.slot_sums(want[0], want[1], n_slots))
+    np.testing.assert_array_equal(tokens, naive.slot_sums(want[0], want[2], n_slots))
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(1, 30), d=st.integers(0, 20), k=st.integers(0, 40), fortran=st.booleans())
+def test_gather_rows_matches_reference_and_numpys_layout(seed, n, d, k, fortran):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    x = np.asfortranarray(x) if fortran else x
+    rows = rng.integers(0, n, k).astype(np.int64)
+    got = kernels.gather_rows(x, rows)
+    np.testing.assert_array_equal(got, naive.gather_rows(x, rows))
+    assert got.flags.c_contiguous == x[rows].flags.c_contiguous and got.shape == x[rows].shape

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simbench.core.config import ConfigError, UserError, memory_bytes, require_memory
+from simbench.core.roles import Role
 from simbench.cost import marginal
 from simbench.cost.ledger import CostLedger, draw_prompt_lengths
 from simbench.worlds.rl import kernels
@@ -61,7 +62,7 @@ class StepState:
     """
 
     def __init__(self):
-        self.prompts = self.added = self.drawn = self.pos = self.slot = self.wave = _EMPTY[np.int64]
+        self.prompts = self.added = self.drawn = self.pos = self.tokens = self.slot = self.wave = _EMPTY[np.int64]
         self.p = self.cost = self.grad_norm = _EMPTY[np.float64]
         self.group = _EMPTY[np.int32]
         self.reward = _EMPTY[np.int8]
@@ -72,18 +73,27 @@ class StepState:
     def add_prompts(self, prompts: np.ndarray, wave: int, cost: np.ndarray) -> None:
         k = len(prompts)
         self.prompts = _append(self.prompts, prompts.astype(np.int64, copy=False))
-        self.added = _append(self.added, np.full(k, wave, np.int64))
-        self.drawn = _append(self.drawn, np.zeros(k, np.int64))
-        self.pos = _append(self.pos, np.zeros(k, np.int64))
+        self.added = _append(self.added, _filled(k, wave))
+        self.drawn = _append(self.drawn, _filled(k, 0))
+        self.pos = _append(self.pos, _filled(k, 0))
+        self.tokens = _append(self.tokens, _filled(k, 0))
         self.cost = _append(self.cost, cost)
 
-    def add_samples(self, slot, reward, length, drawn, wave: int) -> None:
+    def add_samples(self, wave: int, slot, reward, length, drawn, pos=None, tokens=None) -> None:
+        """Add a wave's samples; ``pos`` and ``tokens`` (correct samples and tokens per slot in this wave)
+        are summed here if not given."""
+        if pos is None:
+            pos = kernels.slot_sums(slot, reward, len(self.prompts))
+        if tokens is None:
+            tokens = kernels.slot_sums(slot, length, len(self.prompts))
+        if len(self.slot):
+            drawn, pos, tokens = self.drawn + drawn, self.pos + pos, self.tokens + tokens
+        # else the step's first samples: the sums are still all zeros, and x + 0 is x
+        self.drawn, self.pos, self.tokens = _frozen(drawn), _frozen(pos), _frozen(tokens)
         self.slot = _append(self.slot, slot)
         self.reward = _append(self.reward, reward)
         self.length = _append(self.length, length)
-        self.wave = _append(self.wave, np.full(len(slot), wave, np.int64))
-        self.drawn = _frozen(self.drawn + drawn)
-        self.pos = _frozen(self.pos + kernels.slot_sums(slot, reward, len(self.prompts)))
+        self.wave = _append(self.wave, _filled(len(slot), wave))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -94,6 +104,20 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 _EMPTY = {t: _frozen(np.empty(0, t)) for t in (np.int64, np.float64, np.int32, np.int8)}
+
+
+_FILLED: dict = {}
+
+
+def _filled(n: int, value, dtype=np.int64) -> np.ndarray:
+    """A read-only ``np.full(n, value, dtype)``, shared: steps ask for the same few again and again."""
+    key = (n, value, dtype)
+    a = _FILLED.get(key)
+    if a is None:
+        if len(_FILLED) >= 256:  # bounded: a miss only rebuilds
+            _FILLED.clear()
+        a = _FILLED[key] = _frozen(np.full(n, value, dtype))
+    return a
 
 
 def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -142,7 +166,7 @@ class Cell:
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
         self.eval_due = True
         self._spending_columns = ((), [])
-        self._flags = ((), (False, False))
+        self._flags = ((), ())
 
     @property
     def roles(self):
@@ -160,11 +184,16 @@ class Cell:
     def wants_oracle(self) -> bool:
         return self._role_flags()[0]
 
-    def _role_flags(self) -> tuple[bool, bool]:
-        """(uses_oracle, needs_grad_norms) of the current roles, recomputed only when a role is replaced."""
+    def _role_flags(self) -> tuple:
+        """(uses_oracle, needs_grad_norms, observers, reporters) of the current roles, recomputed only when a role
+        is replaced: observers and reporters are the roles with their own ``observe`` and ``step_metrics`` (the
+        base class's do nothing, and calling them was a measurable part of a small step)."""
         roles = self.roles
         if self._flags[0] != roles:
-            self._flags = (roles, (any(r.uses_oracle for r in roles), any(r.needs_grad_norms for r in roles)))
+            def own(name):
+                return tuple(r for r in roles if getattr(getattr(r, name), "__func__", None) is not getattr(Role, name))
+            self._flags = (roles, (any(r.uses_oracle for r in roles), any(r.needs_grad_norms for r in roles),
+                                   own("observe"), own("step_metrics")))
         return self._flags[1]
 
     # -- the world: outcomes and gradient norms (replay overrides these) -----
@@ -173,10 +202,14 @@ class Cell:
         return self.state.p if prompts is self.state.prompts else self.learner.pass_rate(prompts)
 
     def draw(self, prompts: np.ndarray, n: np.ndarray, token_cap: float, step: int):
-        """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn)."""
+        """Draw ``n[s]`` responses for each slot; return (slot, reward, length, drawn[, pos, tokens]).
+
+        ``pos`` and ``tokens``, the correct samples and the tokens per slot, are optional: the engine sums
+        them when a world does not return them.
+        """
         L = self.scenario.population.lengths
         mean_len = self.learner.train.mean_len[prompts]
-        return kernels.draw_wave(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
+        return kernels.draw_wave_sums(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
                                  L.wrong_factor, L.sigma, L.max, token_cap)
 
     def grad_norms(self, prompts, slot, reward, length) -> np.ndarray:
@@ -188,7 +221,7 @@ class Cell:
     # -- one step ---------------------------------------------------------
     def cost(self, prompts: np.ndarray) -> np.ndarray:
         if self.info.budget_unit == "samples":
-            return np.ones(len(prompts))
+            return _filled(len(prompts), 1.0, np.float64)
         return self.mean_len(prompts)
 
     def mean_len(self, prompts: np.ndarray) -> np.ndarray:
@@ -222,7 +255,7 @@ class Cell:
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:
         sc = self.scenario
         st = self.state = StepState()
-        oracle, norms = self._role_flags()
+        oracle, norms = self._role_flags()[:2]
         tokens = sc.budget.unit == "tokens"
         budget = min(sc.budget.per_step, total_left)
         waves = 0
@@ -241,8 +274,9 @@ class Cell:
                 break
             if wave == sc.engine.max_waves:
                 raise AllocatorError(f"{self.allocator!r} still asks for samples after max_waves={sc.engine.max_waves} waves in step {step}")
-            slot, reward, length, drawn = self.draw(st.prompts, n.astype(np.int64, copy=False), left if tokens else math.inf, step)
-            st.add_samples(slot, reward, length, drawn, wave)
+            out = self.draw(st.prompts, n.astype(np.int64, copy=False), left if tokens else math.inf, step)
+            st.add_samples(wave, *out)
+            slot, reward, length = out[:3]
             if norms:
                 st.grad_norm = _append(st.grad_norm, self.grad_norms(st.prompts, slot, reward, length))
             st.spent += float(length.sum()) if tokens else float(len(slot))
@@ -311,7 +345,9 @@ class Cell:
     def record(self, v: StepView, keep: np.ndarray) -> None:
         """Fold the step's samples into the per-prompt history."""
         h = self.history
-        tokens = kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
+        st = self.state
+        # the step's per-slot tokens, summed as the samples came (a view of another step's samples: sum them)
+        tokens = st.tokens if v.sample_slot is st.slot else kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
         kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
         self.seen_n += len(v.sample_slot)  # every drawn sample is in the step's sample arrays
         self.seen_tokens += float(tokens.sum())
@@ -320,16 +356,12 @@ class Cell:
 
     PASS_BINS = ("0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0")
 
-    def spending(self, v: StepView | None) -> dict:
-        """Samples spent this step per group and per band of the prompt's pass rate (where the budget went)."""
+    def spending_columns(self) -> list[str]:
+        """The row's columns of samples spent per group and per band of the prompt's pass rate (where the budget went)."""
         names = self.info.group_names
-        if v is None:
-            by_group, by_band = np.zeros(len(names), np.int64), np.zeros(len(self.PASS_BINS), np.int64)
-        else:
-            by_group, by_band = kernels.spending(v.group, self.state.p, v.drawn, len(names), len(self.PASS_BINS))
         if self._spending_columns[0] != names:  # a replay sets its own groups after __init__
             self._spending_columns = (names, [f"samples_group_{g}" for g in names] + [f"samples_p_{b}" for b in self.PASS_BINS])
-        return dict(zip(self._spending_columns[1], by_group.tolist() + by_band.tolist()))
+        return self._spending_columns[1]
 
     def pool_metrics(self, step: int) -> dict:
         """Pass rates over the whole train pool and test set: computed when due (``eval_due``), else the latest ones.
@@ -347,18 +379,21 @@ class Cell:
 
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:
         row = {"step": step}
+        spend = self.spending_columns()
         if v is None:
             row.update(samples=0, tokens=0, prompts=0, trained_prompts=0, trained_samples=0, waves=0,
                        groups_all_pass=0, groups_all_fail=0, groups_mixed=0, effective_ratio=math.nan)
+            row.update(dict.fromkeys(spend, 0))
         else:
-            c = kernels.step_counts(v.drawn, v.pos, v.sample_slot, v.sample_length, keep, adv).tolist()
+            c = kernels.step_row(v.drawn, v.pos, v.sample_slot, v.sample_length, keep, adv, v.group, self.state.p,
+                                 len(self.info.group_names), len(self.PASS_BINS)).tolist()
             row.update(samples=c[0], tokens=c[1], prompts=c[2], trained_prompts=c[3], trained_samples=c[4], waves=waves,
                        groups_all_pass=c[5], groups_all_fail=c[6], groups_mixed=c[7],
                        effective_ratio=c[8] / c[4] if c[4] else math.nan)
-        row.update(self.spending(v))
+            row.update(zip(spend, c[9:]))
         row.update(self.pool_metrics(step))
         if v is not None:
-            for role in self.roles:
+            for role in self._role_flags()[3]:
                 row.update(role.step_metrics())
         if self.ledger is not None:
             row.update(self.ledger.add(self.step_cost if v is not None else None))
@@ -388,7 +423,7 @@ class Cell:
                     rows[-1].update(self.pool_metrics(rows[-1]["step"]))
                 break
             self.record(v, keep)
-            for role in self.roles:
+            for role in self._role_flags()[2]:
                 role.observe(v, keep, adv)
             spent += float(v.sample_length.sum(dtype=np.int64)) if tokens else len(v.sample_slot)
             self.eval_due = step % every == 0 or step == sc.engine.steps or (not hours and spent >= sc.budget.total)

@@ -16,6 +16,13 @@ from simbench.core._numba import jit
 
 @jit
 def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
+    """Draw the responses of one wave: ``draw_wave_sums`` without its per-slot sums."""
+    slot, reward, length, drawn, _, _ = draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
+    return slot, reward, length, drawn
+
+
+@jit
+def draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     """Draw the responses of one wave.
 
     Parameters
@@ -31,7 +38,7 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     Returns
     -------
     slot : (T,) int64, reward : (T,) int8, length : (T,) int32,
-    drawn : (S,) int64 responses actually drawn per slot.
+    drawn, pos, tokens : (S,) int64 responses actually drawn, correct ones and their tokens, per slot.
 
     Slots are visited in order, samples of a slot consecutively: per sample one
     uniform for the reward and one normal for the length.
@@ -43,6 +50,8 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
     reward = np.empty(total, np.int8)
     length = np.empty(total, np.int32)
     drawn = np.zeros(n.shape[0], np.int64)
+    pos = np.zeros(n.shape[0], np.int64)
+    slot_tokens = np.zeros(n.shape[0], np.int64)
     half_var = 0.5 * sigma * sigma
     tokens = 0  # an integer: exact, and compared as a float like the cap
     t = 0
@@ -50,6 +59,7 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
         pi = p[i]
         m_right = mean_len[i]
         m_wrong = mean_len[i] * wrong_factor
+        q, tok = 0, 0
         for k in range(n[i]):
             r = 1 if rng.random() < pi else 0
             m = m_right if r == 1 else m_wrong
@@ -59,15 +69,17 @@ def draw_wave(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap):
             elif ln > max_len:
                 ln = max_len
             if float(tokens + ln) > token_cap:
-                drawn[i] = k
-                return slot[:t], reward[:t], length[:t], drawn
+                drawn[i], pos[i], slot_tokens[i] = k, q, tok
+                return slot[:t], reward[:t], length[:t], drawn, pos, slot_tokens
             tokens += ln
+            q += r
+            tok += ln
             slot[t] = i
             reward[t] = r
             length[t] = ln
             t += 1
-        drawn[i] = max(n[i], 0)
-    return slot, reward, length, drawn
+        drawn[i], pos[i], slot_tokens[i] = max(n[i], 0), q, tok
+    return slot, reward, length, drawn, pos, slot_tokens
 
 
 # Per-slot sums below add a run of consecutive samples of one slot in a register before touching
@@ -158,13 +170,14 @@ def group_mean_std(count, total):
 @jit
 def normalised_advantage(slot, reward, mask, mean, std, by_std, eps):
     """A = (r - mean[slot]) / (std[slot] + eps) (or r - mean) where ``mask``, else 0."""
-    adv = np.zeros(slot.shape[0])
+    adv = np.empty(slot.shape[0])  # every entry is written: no separate pass to zero it first
     for t in range(slot.shape[0]):
+        a = 0.0
         if mask[t]:
             a = reward[t] - mean[slot[t]]
             if by_std:
                 a /= std[slot[t]] + eps
-            adv[t] = a
+        adv[t] = a
     return adv
 
 
@@ -271,23 +284,20 @@ def step_counts(drawn, pos, slot, length, keep, adv):
     """
     out = np.zeros(9, np.int64)
     S = drawn.shape[0]
-    kept_in = np.zeros(S, np.int64)
-    cur, run, tokens, effective = -1, 0, 0, 0
+    # sums without a branch per slot (vectorisable), then a flag per slot with a kept sample:
+    # plain stores, where a per-slot running count mispredicts at every new slot
+    tokens, kept, effective = 0, 0, 0
     for t in range(slot.shape[0]):
-        if slot[t] != cur:
-            if cur >= 0:
-                kept_in[cur] += run
-            cur, run = slot[t], 0
         tokens += length[t]
         m = 1 if keep[t] else 0
-        run += m
+        kept += m
         effective += m if abs(adv[t]) > 1e-12 else 0
-    if cur >= 0:
-        kept_in[cur] += run
-    kept = 0
+    trained = np.zeros(S, np.bool_)
+    for t in range(slot.shape[0]):
+        if keep[t]:
+            trained[slot[t]] = True
     for i in range(S):
-        kept += kept_in[i]
-        if kept_in[i] > 0:
+        if trained[i]:
             out[3] += 1
         if drawn[i] > 0:
             out[2] += 1
@@ -310,3 +320,59 @@ def spending(group, p, drawn, n_groups, n_bands):
         by_group[group[i]] += drawn[i]
         by_band[min(int(p[i] * n_bands), n_bands - 1)] += drawn[i]
     return by_group, by_band
+
+
+# log(DBL_MAX) is 709.78: exp of anything above overflows (a warning in numpy); a little margin below it
+EXP_SAFE = 709.0
+
+
+@jit
+def neg_logits(t, b, u, prompts):
+    """``t <- -((t + b[k]) + u[k])`` in place, k = ``prompts[i]`` (or i when ``prompts`` is None).
+
+    ``u`` may be None (test prompts).  The same additions in the same order as numpy's
+    ``t += b; t += u; np.negative(t)``.  Returns whether some finite entry is above
+    ``EXP_SAFE`` (its exp overflows), so that the caller silences that only when needed.
+    """
+    risky = False
+    for i in range(t.shape[0]):
+        k = i
+        if prompts is not None:
+            k = prompts[i]
+        v = t[i] + b[k]
+        if u is not None:
+            v += u[k]
+        v = -v
+        if v > EXP_SAFE and v != math.inf:
+            risky = True
+        t[i] = v
+    return risky
+
+
+@jit
+def one_over_one_plus(t):
+    """``t <- 1 / (1 + t)`` in place: the end of a sigmoid, after ``t = exp(-theta)``."""
+    for i in range(t.shape[0]):
+        t[i] = 1.0 / (t[i] + 1.0)
+    return t
+
+
+
+
+@jit
+def step_row(drawn, pos, slot, length, keep, adv, group, p, n_groups, n_bands):
+    """The integers of a step's metrics row in one array: ``step_counts`` then ``spending``'s two."""
+    counts = step_counts(drawn, pos, slot, length, keep, adv)
+    by_group, by_band = spending(group, p, drawn, n_groups, n_bands)
+    return np.concatenate((counts, by_group, by_band))
+
+
+@jit
+def gather_rows(x, rows):
+    """``x[rows]`` of a 2-D array, C-ordered as numpy's: a plain copy loop, about 3x numpy's fancy indexing here."""
+    out = np.empty((rows.shape[0], x.shape[1]), x.dtype)
+    for i in range(rows.shape[0]):
+        k = rows[i]
+        for c in range(x.shape[1]):
+            out[i, c] = x[k, c]
+    return out

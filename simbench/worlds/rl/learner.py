@@ -77,13 +77,15 @@ def sigmoid(theta: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-theta))
 
 
-def _sigmoid_inplace(t: np.ndarray) -> np.ndarray:
-    """``sigmoid(t)`` computed in ``t`` itself, operation for operation (the same bits, no temporaries)."""
-    with np.errstate(over="ignore"):
-        np.negative(t, out=t)
+def _sigmoid_of_logits(t: np.ndarray, b: np.ndarray, u: np.ndarray | None, prompts: np.ndarray | None) -> np.ndarray:
+    """``sigmoid(t + b[prompts] + u[prompts])`` in ``t`` itself, operation for operation as numpy's
+    ``t += b; t += u; 1 / (1 + exp(-t))`` (the same bits; one kernel each side of numpy's exp)."""
+    if kernels.neg_logits(t, b, u, prompts):
+        with np.errstate(over="ignore"):
+            np.exp(t, out=t)
+    else:
         np.exp(t, out=t)
-        t += 1.0
-        return np.divide(1.0, t, out=t)
+    return kernels.one_over_one_plus(t)
 
 
 def mean(a: np.ndarray) -> float:
@@ -128,15 +130,7 @@ class LogisticPolicy:
 
     def skill_rates(self, prompts: np.ndarray) -> np.ndarray:
         """q_i = sigmoid(theta_i): the pass rate of a well-formed response."""
-        return self._skill(self.train.x[prompts], self.b_train[prompts], self.u[prompts])
-
-    def _skill(self, x: np.ndarray, b: np.ndarray, u: np.ndarray | None) -> np.ndarray:
-        """sigmoid(b + x phi + u), as ``sigmoid(b + x @ phi + u)`` but in one buffer (the same bits)."""
-        t = x @ self.phi
-        t += b  # b + z and z + b are the same float
-        if u is not None:
-            t += u
-        return _sigmoid_inplace(t)
+        return _sigmoid_of_logits(kernels.gather_rows(self.train.x, prompts) @ self.phi, self.b_train, self.u, prompts)
 
     def pass_rate(self, prompts: np.ndarray) -> np.ndarray:
         """Current pass rate of the given train prompts."""
@@ -145,12 +139,12 @@ class LogisticPolicy:
 
     def train_pass_rates(self) -> np.ndarray:
         """Current pass rate of every train prompt."""
-        q = self._skill(self.train.x, self.b_train, self.u)
+        q = _sigmoid_of_logits(self.train.x @ self.phi, self.b_train, self.u, None)
         return q * self.format_rate() if self.gated else q
 
     def test_pass_rates(self) -> np.ndarray:
         """Current pass rate of every test prompt (u = 0)."""
-        q = self._skill(self.test.x, self.b_test, None)
+        q = _sigmoid_of_logits(self.test.x @ self.phi, self.b_test, None, None)
         return q * self.format_rate() if self.gated else q
 
     def grad_scale(self, prompts: np.ndarray, p: np.ndarray | None = None) -> np.ndarray:
