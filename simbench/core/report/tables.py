@@ -25,3 +25,20 @@ def format_table(table: pd.DataFrame) -> str:
     for _, row in table.iterrows():
         lines.append("| " + " | ".join(format_value(row[c]) for c in cols) + " |")
     return "\n".join(lines)
+
+
+def per_cell(df: pd.DataFrame, manifest: dict, summarise) -> tuple[list[tuple[dict, pd.DataFrame]], pd.DataFrame]:
+    """Each cell of the manifest with its rows (cells without rows left out), and ``summarise`` of every cell's rows
+    stacked, with the swept parameters first (and a ``cell`` column) for a sweep."""
+    swept = manifest["swept"]
+    cells = [(c, df[df["cell"] == c["id"]] if swept else df) for c in manifest["cells"]]
+    cells = [(c, g) for c, g in cells if len(g)]
+    parts = []
+    for cell, g in cells:
+        s = summarise(g)
+        for k in reversed(swept):
+            s.insert(0, k, cell["params"][k])
+        if swept:
+            s.insert(0, "cell", cell["id"])
+        parts.append(s)
+    return cells, pd.concat(parts, ignore_index=True)

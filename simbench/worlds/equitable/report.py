@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from simbench.core import stats
-from simbench.core.report import Table, figure, final_values, seeds_text
+from simbench.core.report import Table, figure, final_values, seeds_text, tables
 from simbench.core.report.figures import band_on_grid, style
 from simbench.core.store import load
 
@@ -91,17 +91,7 @@ def build_report(root: Path, folder: Path, manifest: dict, thin: int | None = No
     metric, objective = manifest["metric"], manifest["objective"]
     sup = supports(metric, objective)
     swept = manifest["swept"]
-    cells = [(c, df[df["cell"] == c["id"]] if swept else df) for c in manifest["cells"]]
-    cells = [(c, g) for c, g in cells if len(g)]
-    parts = []
-    for cell, g in cells:
-        s = summarise_equitable(g, metric, objective)
-        for k in reversed(swept):
-            s.insert(0, k, cell["params"][k])
-        if swept:
-            s.insert(0, "cell", cell["id"])
-        parts.append(s)
-    summary = pd.concat(parts, ignore_index=True)
+    cells, summary = tables.per_cell(df, manifest, lambda g: summarise_equitable(g, metric, objective))
     first, g = cells[0]
     blocks = [f"Group performance: test {metric} of the pooled PRS; objective: {objective}. Means over seeds with 95% "
               "Student-t intervals computed on a scale where each quantity's range is unbounded (logit for a bounded range, "

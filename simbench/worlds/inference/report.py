@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simbench.core import stats
-from simbench.core.report import Table, figure, final_values, seeds_text
+from simbench.core.report import Table, figure, final_values, seeds_text, tables
 from simbench.core.report.figures import style
 from simbench.core.store import load
 
@@ -127,17 +127,7 @@ def build_report(root: Path, folder: Path, manifest: dict, baseline: str | None 
     df = load(root)
     baseline = baseline or manifest["baseline"]
     swept = manifest["swept"]
-    cells = [(c, df[df["cell"] == c["id"]] if swept else df) for c in manifest["cells"]]
-    cells = [(c, g) for c, g in cells if len(g)]
-    parts = []
-    for cell, g in cells:
-        s = at_full_budget(summarise(g, baseline))
-        for k in reversed(swept):
-            s.insert(0, k, cell["params"][k])
-        if swept:
-            s.insert(0, "cell", cell["id"])
-        parts.append(s)
-    summary = pd.concat(parts, ignore_index=True)
+    cells, summary = tables.per_cell(df, manifest, lambda g: at_full_budget(summarise(g, baseline)))
     first, g = cells[0]
     long = summarise(g, baseline)
     unit = manifest.get("unit", "samples")
