@@ -75,19 +75,42 @@ def chunk_bounds(n, R):
 
 
 @jit
-def dispatch(n, R, per_rollout):
-    """(order, bounds): engine e runs sequences ``order[bounds[e]:bounds[e+1]]`` in that order."""
+def _dispatch_into(order, bounds, n, R, per_rollout):
+    """Fill ``order[:n]`` and ``bounds`` as ``dispatch`` returns them."""
     if not per_rollout:
-        return np.arange(n), chunk_bounds(n, R)
-    order = np.empty(n, np.int64)
-    bounds = np.zeros(R + 1, np.int64)
+        bounds[:] = chunk_bounds(n, R)
+        for j in range(n):
+            order[j] = j
+        return
     k = 0
+    bounds[0] = 0
     for e in range(R):
         for j in range(e, n, R):
             order[k] = j
             k += 1
         bounds[e + 1] = k
+
+
+@jit
+def dispatch(n, R, per_rollout):
+    """(order, bounds): engine e runs sequences ``order[bounds[e]:bounds[e+1]]`` in that order."""
+    order = np.empty(n, np.int64)
+    bounds = np.empty(R + 1, np.int64)
+    _dispatch_into(order, bounds, n, R, per_rollout)
     return order, bounds
+
+
+@jit
+def workspace(n, R):
+    """Scratch arrays for waves of up to ``n`` sequences on ``R`` engines, allocated once per step, not per wave.
+
+    (P, L, prompt, order, bounds, g, target, active, cached, heap targets, heap items, stack, finish, done, clock)
+    """
+    m, cap = max(n, 1), 2 * n + 2
+    return (np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64),
+            np.empty(R + 1, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.bool_),
+            np.empty(m, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
+            np.empty(m), np.empty(m), np.empty(R))
 
 
 @jit
@@ -128,10 +151,6 @@ def _heap_pop(ht, hj, size):
 def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
     """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring), O(n log n) per engine.
 
-    An active sequence is kept as the engine iteration at which it will finish (a min-heap finds the next
-    completion); its generated tokens follow from the engine's iteration count.  Entries of preempted or
-    finished sequences are left in the heap and in the admission stack and skipped when met.
-
     Parameters
     ----------
     P, L : (n,) int64 prompt and response tokens of each sequence, in submission order.
@@ -147,20 +166,31 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
     preemptions : int number of preemptions.
     """
     n = len(P)
-    finish = np.zeros(n)
-    clock = np.zeros(R)
-    queue, bounds = dispatch(n, R, per_rollout)
-    g = np.zeros(n, np.int64)  # tokens generated when last admitted or preempted
-    target = np.zeros(n, np.int64)  # iteration at which an active sequence finishes
-    active = np.zeros(n, np.bool_)
-    cached = np.zeros(max(n, 1), np.int64) - 1  # the engine that holds each prompt's prefix
-    cap = 2 * n + 2
-    ht = np.empty(cap, np.int64)  # heap of (target, sequence); stale entries skipped
-    hj = np.empty(cap, np.int64)
-    stack = np.empty(cap, np.int64)  # admission order, for preempting the newest; stale entries skipped
+    ws = workspace(n, R)
+    pre = _simulate(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
+    return ws[12][:n].copy(), ws[14].copy(), pre
+
+
+@jit
+def _simulate(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws):
+    """``simulate_wave`` of the first ``n`` sequences in the scratch arrays ``ws`` of ``workspace``; return the preemptions.
+
+    Fills ``finish[:n]``, ``clock`` and ``done[:n]``: each engine's finish times in completion order (non-decreasing),
+    in the engine's segment ``bounds[e]:bounds[e+1]``.  An active sequence is kept as the engine iteration at which it
+    will finish (a min-heap finds the next completion); its generated tokens follow from the engine's iteration count.
+    Entries of preempted or finished sequences are left in the heap and in the admission stack and skipped when met.
+    """
+    _, _, _, queue, bounds, g, target, active, cached, ht, hj, stack, finish, done, clock = ws
+    _dispatch_into(queue, bounds, n, R, per_rollout)
+    for j in range(n):
+        g[j] = 0  # tokens generated when last admitted or preempted
+        active[j] = False
+        cached[j] = -1  # the engine that holds each prompt's prefix
+    cap = len(ht)
     preemptions = 0
     for e in range(R):
         head, end = bounds[e], bounds[e + 1]
+        nd = head  # next slot of done
         t = 0.0
         it = 0  # decode iterations run by this engine
         b = 0
@@ -224,11 +254,13 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
                 if active[j] and target[j] == it:
                     active[j] = False
                     finish[j] = t
+                    done[nd] = t
+                    nd += 1
                     b -= 1
                     C -= P[j] + L[j]
                     reserve -= P[j] + L[j]
         clock[e] = t
-    return finish, clock, preemptions
+    return preemptions
 
 
 @jit
@@ -258,8 +290,16 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.
     """
     n = len(P)
-    order, bounds = dispatch(n, R, per_rollout)
-    seen = np.zeros(max(n, 1), np.int64) - 1
+    return _simple(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, workspace(n, R))
+
+
+@jit
+def _simple(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, ws):
+    """``simple_wave`` of the first ``n`` sequences in the scratch arrays ``ws`` of ``workspace``."""
+    order, bounds, seen = ws[3], ws[4], ws[8]
+    _dispatch_into(order, bounds, n, R, per_rollout)
+    for j in range(n):
+        seen[j] = -1
     T = 0.0
     for e in range(R):
         lo, hi = bounds[e], bounds[e + 1]
@@ -290,10 +330,31 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
 @jit
 def straggler_time(finish, T):
     """Seconds of the wave after ``STRAGGLER_QUANTILE`` of its sequences had finished."""
-    if len(finish) == 0:
+    n = len(finish)
+    return _straggler_sorted(np.sort(finish), np.array([0, n]), n, T)
+
+
+@jit
+def _straggler_sorted(done, bounds, n, T):
+    """``straggler_time`` from each engine's finish times in non-decreasing order, ``done[bounds[e]:bounds[e+1]]``.
+
+    The quantile is the (n - 1 - k)-th largest finish time: merging the engines' sorted runs from their ends reaches
+    it in O(R (n - k)) steps, a tenth of the wave, instead of a selection over all of it.
+    """
+    if n == 0:
         return 0.0
-    k = max(0, math.ceil(STRAGGLER_QUANTILE * len(finish)) - 1)
-    return T - np.partition(finish, k)[k]
+    k = max(0, math.ceil(STRAGGLER_QUANTILE * n) - 1)
+    R = len(bounds) - 1
+    tail = bounds[1:].copy()  # one past each run's largest unmerged entry
+    x = 0.0
+    for _ in range(n - k):
+        best = -1
+        for e in range(R):
+            if tail[e] > bounds[e] and (best < 0 or done[tail[e] - 1] > done[tail[best] - 1]):
+                best = e
+        tail[best] -= 1
+        x = done[tail[best]]
+    return T - x
 
 
 @jit
@@ -304,37 +365,49 @@ def peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, pm, lm):
 
 
 @jit
+def _wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple, ws):
+    """``wave_kernel`` of the wave held in the first ``n`` entries of the P, L and prompt arrays of ``ws``."""
+    P, L, prompt = ws[0], ws[1], ws[2]
+    if simple:
+        return _simple(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, ws), np.nan, 0
+    pre = _simulate(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
+    T = ws[14].max()
+    return T, _straggler_sorted(ws[13], ws[4], n, T), pre
+
+
+@jit
 def wave_kernel(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
     """(T_gen, straggler seconds, preemptions) of one wave; ``simple``: the closed form (straggling nan, no preemption)."""
-    if simple:
-        return simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache), np.nan, 0
-    finish, clock, pre = simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption)
-    T = clock.max()
-    return T, straggler_time(finish, T), pre
+    n = len(P)
+    ws = workspace(n, R)
+    ws[0][:n] = P
+    ws[1][:n] = L
+    ws[2][:n] = prompt
+    return _wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple, ws)
 
 
 @jit
 def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
     """(gen, straggler seconds, preemptions, decode tokens, capacity token-seconds, waves, kept tokens) of a step.
 
-    The samples of a wave are contiguous (the engine appends them wave by wave).  It lives in this module with
+    The samples of a wave are contiguous (the engine appends them wave by wave).  One pass per wave copies it into
+    scratch arrays shared by all the step's waves and sums what the ledger needs.  It lives in this module with
     the kernels it calls, so that numba's on-disk cache, which tracks a kernel's own file only, never keeps it
     compiled against an older version of them.
     """
     n = len(slot)
+    ws = workspace(n, R)
+    Pw, Lw, prompt = ws[0], ws[1], ws[2]
     local = np.full(len(P), -1, np.int64)  # slot -> prompt index within the wave (for the prefix cache)
     gen = strag = useful = capacity = 0.0
-    pre = waves = 0
+    pre = waves = kept = 0
     start = 0
     while start < n:
         stop = start + 1
         while stop < n and wave[stop] == wave[start]:
             stop += 1
         m = stop - start
-        Pw = np.empty(m, np.int64)
-        Lw = np.empty(m, np.int64)
-        prompt = np.empty(m, np.int64)
-        k = 0
+        k = sp = sl = 0
         for i in range(m):
             s = slot[start + i]
             if local[s] < 0:
@@ -343,20 +416,20 @@ def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, pe
             prompt[i] = local[s]
             Pw[i] = P[s]
             Lw[i] = length[start + i]
+            sp += Pw[i]
+            sl += Lw[i]
+            if keep[start + i]:
+                kept += Pw[i] + Lw[i]
         for i in range(m):
             local[slot[start + i]] = -1
-        T, st, p = wave_kernel(Pw, Lw, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple)
+        T, st, p = _wave(m, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple, ws)
         gen += T
         strag += st
         pre += p
-        useful += Lw.sum()
-        capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, Pw.mean(), Lw.mean())
+        useful += sl
+        capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, sp / m, sl / m)
         waves += 1
         start = stop
-    kept = 0
-    for i in range(n):
-        if keep[i]:
-            kept += P[slot[i]] + length[i]
     return gen, strag, pre, useful, capacity, waves, kept
 
 
