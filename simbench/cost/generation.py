@@ -348,36 +348,43 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     Throughput: prefill plus ``sum L * t_iter(b, C)/b`` at the engine's mean batch ``b = min(s_max, k_cap/(P+L), n_e)``
     and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.
     """
-    n = len(P)
-    return _simple(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, workspace(n, R))
+    n = len(L)
+    seen = np.full(max(n, 1), -1, np.int64)
+    return _simple(P, np.arange(n), L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, 0)
 
 
 @jit
-def _simple(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, ws):
-    """``simple_wave`` of the first ``n`` sequences in the scratch arrays ``ws`` of ``workspace``."""
-    order, bounds, seen = ws[3], ws[4], ws[8]
-    _dispatch_into(order, bounds, n, R, per_rollout)
-    for j in range(n):
-        seen[j] = -1
+def _simple(P, idx, L, key, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, stamp):
+    """``simple_wave`` of sequences with prompt tokens ``P[idx]``, response tokens ``L`` and prompt ids ``key``.
+
+    Engine e's prompt prefixes are cached when ``seen[key] == stamp + e`` (``seen`` below ``stamp`` before the call),
+    so that a step's waves share one array without resetting it.  The engines' sequences are read in place.
+    """
+    n = len(L)
+    q, r = n // R, n % R
     T = 0.0
     for e in range(R):
-        lo, hi = bounds[e], bounds[e + 1]
-        if hi == lo:
+        if per_rollout:  # dealt in turn
+            lo, hi, by = e, n, R
+        else:  # np.array_split's chunks, as chunk_bounds
+            lo = e * q + min(e, r)
+            hi, by = lo + q + (1 if e < r else 0), 1
+        if hi <= lo:
             continue
         sp = 0.0
         sl = 0.0
         pre = 0.0
         lat = 0.0
-        for k in range(lo, hi):
-            j = order[k]
-            sp += P[j]
-            sl += L[j]
-            if not prefix_cache or seen[prompt[j]] != e:
-                pre += P[j]
-                seen[prompt[j]] = e
-            t1 = t_fix + max(a + c * (P[j] + L[j] / 2.0), f)
-            lat = max(lat, P[j] * f + L[j] * t1)
-        m = hi - lo
+        for i in range(lo, hi, by):
+            Pj, Lj = P[idx[i]], L[i]
+            sp += Pj
+            sl += Lj
+            if not prefix_cache or seen[key[i]] != stamp + e:
+                pre += Pj
+                seen[key[i]] = stamp + e
+            t1 = t_fix + max(a + c * (Pj + Lj / 2.0), f)
+            lat = max(lat, Pj * f + Lj * t1)
+        m = (hi - lo + by - 1) // by
         pm, lm = sp / m, sl / m
         bb = max(1.0, min(float(s_max), k_cap / (pm + lm), float(m)))
         t_it = t_fix + max(a + c * bb * (pm + lm / 2.0), f * bb)
@@ -424,12 +431,9 @@ def peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, pm, lm):
 
 
 @jit
-def _wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple, ws):
-    """``wave_kernel`` of the wave held in the first ``n`` entries of the P, L and prompt arrays of ``ws``."""
-    P, L, prompt = ws[0], ws[1], ws[2]
-    if simple:
-        return _simple(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, ws), np.nan, 0
-    pre = _simulate(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
+def _event_wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws):
+    """(T_gen, straggler seconds, preemptions) of the wave held in the first ``n`` entries of ``ws``'s P, L and prompt."""
+    pre = _simulate(ws[0], ws[1], ws[2], n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
     T = ws[14].max()
     return T, _straggler_sorted(ws[13], ws[4], n, T), pre
 
@@ -437,27 +441,30 @@ def _wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preempt
 @jit
 def wave_kernel(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
     """(T_gen, straggler seconds, preemptions) of one wave; ``simple``: the closed form (straggling nan, no preemption)."""
+    if simple:
+        return simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache), np.nan, 0
     n = len(P)
     ws = workspace(n, R)
     ws[0][:n] = P
     ws[1][:n] = L
     ws[2][:n] = prompt
-    return _wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple, ws)
+    return _event_wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
 
 
 @jit
 def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
     """(gen, straggler seconds, preemptions, decode tokens, capacity token-seconds, waves, kept tokens) of a step.
 
-    The samples of a wave are contiguous (the engine appends them wave by wave).  One pass per wave copies it into
-    scratch arrays shared by all the step's waves and sums what the ledger needs.  It lives in this module with
+    The samples of a wave are contiguous (the engine appends them wave by wave).  ``simple`` reads them in place;
+    ``event`` copies each wave into scratch arrays shared by all the step's waves.  It lives in this module with
     the kernels it calls, so that numba's on-disk cache, which tracks a kernel's own file only, never keeps it
     compiled against an older version of them.
     """
     n = len(slot)
-    ws = workspace(n, R)
+    ws = workspace(0 if simple else n, R)
     Pw, Lw, prompt = ws[0], ws[1], ws[2]
-    local = np.full(len(P), -1, np.int64)  # slot -> prompt index within the wave (for the prefix cache)
+    # event: slot -> prompt index within the wave (for the prefix cache), -1 between waves; simple: _simple's seen
+    local = np.full(len(P), -1, np.int64)
     gen = strag = useful = capacity = 0.0
     pre = waves = kept = 0
     start = 0
@@ -466,22 +473,30 @@ def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, pe
         while stop < n and wave[stop] == wave[start]:
             stop += 1
         m = stop - start
-        k = sp = sl = 0
-        for i in range(m):
-            s = slot[start + i]
-            if local[s] < 0:
-                local[s] = k
-                k += 1
-            prompt[i] = local[s]
-            Pw[i] = P[s]
-            Lw[i] = length[start + i]
-            sp += Pw[i]
-            sl += Lw[i]
-            if keep[start + i]:
-                kept += Pw[i] + Lw[i]
-        for i in range(m):
-            local[slot[start + i]] = -1
-        T, st, p = _wave(m, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple, ws)
+        sp = sl = 0
+        for i in range(start, stop):
+            Pi, Li = P[slot[i]], length[i]
+            sp += Pi
+            sl += Li
+            if keep[i]:
+                kept += Pi + Li
+        if simple:
+            w = slot[start:stop]
+            T, st, p = _simple(P, w, length[start:stop], w, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache,
+                               local, waves * R), np.nan, 0
+        else:
+            k = 0
+            for i in range(m):
+                s = slot[start + i]
+                if local[s] < 0:
+                    local[s] = k
+                    k += 1
+                prompt[i] = local[s]
+                Pw[i] = P[s]
+                Lw[i] = length[start + i]
+            for i in range(m):
+                local[slot[start + i]] = -1
+            T, st, p = _event_wave(m, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
         gen += T
         strag += st
         pre += p
