@@ -107,10 +107,12 @@ def workspace(n, R):
     (P, L, prompt, order, bounds, g, target, active, cached, heap targets, heap items, stack, finish, done, clock)
     """
     m, cap = max(n, 1), 2 * n + 2
-    return (np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64),
-            np.empty(R + 1, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.bool_),
-            np.empty(m, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
-            np.empty(m), np.empty(m), np.empty(R))
+    iw = np.empty(7 * m + 3 * cap + R + 1, np.int64)  # three blocks, not fifteen allocations
+    fw = np.empty(2 * m + R)
+    cut = np.cumsum(np.array([m, m, m, m, R + 1, m, m, m, cap, cap, cap]))
+    return (iw[:cut[0]], iw[cut[0]:cut[1]], iw[cut[1]:cut[2]], iw[cut[2]:cut[3]], iw[cut[3]:cut[4]], iw[cut[4]:cut[5]],
+            iw[cut[5]:cut[6]], np.empty(m, np.bool_), iw[cut[6]:cut[7]], iw[cut[7]:cut[8]], iw[cut[8]:cut[9]],
+            iw[cut[9]:cut[10]], fw[:m], fw[m:2 * m], fw[2 * m:])
 
 
 @jit
