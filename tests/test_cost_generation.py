@@ -9,8 +9,7 @@ from cost_reference import brute_force_wave
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simbench.cost.generation import (STRAGGLER_QUANTILE, _all_at_once, dispatch, iter_sum, simple_wave, simulate_wave,
-                                      straggler_time, wave_kernel)
+from simbench.cost.generation import STRAGGLER_QUANTILE, _all_at_once, dispatch, iter_sum, simple_wave, simulate_wave, straggler_time, wave_kernel
 
 
 @st.composite
