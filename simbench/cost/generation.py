@@ -352,19 +352,20 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     """
     n = len(L)
     seen = np.full(max(n, 1), -1, np.int64)
-    return _simple(P, np.arange(n), L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, 0)
+    return _simple(P, np.arange(n), L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, 0)[0]
 
 
 @jit
 def _simple(P, idx, L, key, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, stamp):
-    """``simple_wave`` of sequences with prompt tokens ``P[idx]``, response tokens ``L`` and prompt ids ``key``.
+    """(``simple_wave``, total prompt tokens, total response tokens) of sequences with prompt tokens ``P[idx]``,
+    response tokens ``L`` and prompt ids ``key``.
 
     Engine e's prompt prefixes are cached when ``seen[key] == stamp + e`` (``seen`` below ``stamp`` before the call),
     so that a step's waves share one array without resetting it.  The engines' sequences are read in place.
     """
     n = len(L)
     q, r = n // R, n % R
-    T = 0.0
+    T = tp = tl = 0.0
     for e in range(R):
         if per_rollout:  # dealt in turn
             lo, hi, by = e, n, R
@@ -392,7 +393,9 @@ def _simple(P, idx, L, key, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix
         t_it = t_fix + max(a + c * bb * (pm + lm / 2.0), f * bb)
         thr = pre * f + sl * t_it / bb
         T = max(T, thr, lat)
-    return T
+        tp += sp
+        tl += sl
+    return T, tp, tl
 
 
 @jit
@@ -475,19 +478,13 @@ def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, pe
         while stop < n and wave[stop] == wave[start]:
             stop += 1
         m = stop - start
-        sp = sl = 0
-        for i in range(start, stop):
-            Pi, Li = P[slot[i]], length[i]
-            sp += Pi
-            sl += Li
-            if keep[i]:
-                kept += Pi + Li
-        if simple:
+        if simple:  # its token totals are exact integers in floats: the same values as integer sums
             w = slot[start:stop]
-            T, st, p = _simple(P, w, length[start:stop], w, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache,
-                               local, waves * R), np.nan, 0
+            T, sp, sl = _simple(P, w, length[start:stop], w, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache,
+                                local, waves * R)
+            st, p = np.nan, 0
         else:
-            k = 0
+            k = sp = sl = 0
             for i in range(m):
                 s = slot[start + i]
                 if local[s] < 0:
@@ -496,6 +493,8 @@ def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, pe
                 prompt[i] = local[s]
                 Pw[i] = P[s]
                 Lw[i] = length[start + i]
+                sp += Pw[i]
+                sl += Lw[i]
             for i in range(m):
                 local[slot[start + i]] = -1
             T, st, p = _event_wave(m, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
@@ -506,6 +505,8 @@ def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, pe
         capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, sp / m, sl / m)
         waves += 1
         start = stop
+    for i in range(n):
+        kept += keep[i] * (P[slot[i]] + length[i])  # no branch: keep is random
     return gen, strag, pre, useful, capacity, waves, kept
 
 
