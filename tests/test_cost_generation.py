@@ -1,13 +1,15 @@
 """Generation time of one wave: the event simulator against a per-iteration brute force, and its analytic limits."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from cost_reference import brute_force_wave
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simbench.cost.generation import iter_sum, simple_wave, simulate_wave, straggler_time
+from simbench.cost.generation import STRAGGLER_QUANTILE, _all_at_once, dispatch, iter_sum, simple_wave, simulate_wave, straggler_time, wave_kernel
 
 
 @st.composite
@@ -33,6 +35,32 @@ def test_event_simulator_equals_brute_force(w):
     # the same iterations in the same order: only the rounding of the closed-form sums differs
     np.testing.assert_allclose(finish, finish_b, rtol=1e-9, atol=0)
     np.testing.assert_allclose(clock, clock_b, rtol=1e-9, atol=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(waves(), st.integers(0, 3))
+def test_engines_that_admit_everything_at_once_match_brute_force(w, slack):
+    # room for every sequence and its final length: each engine takes the sorted shortcut instead of its heap
+    w.update(s_max=len(w["L"]), k_cap=int((w["P"] + w["L"]).sum()) + slack)
+    order, bounds = dispatch(len(w["L"]), w["R"], w["per_rollout"])
+    assert all(_all_at_once(w["P"], w["L"], order[bounds[e]:bounds[e + 1]], w["s_max"], w["k_cap"])
+               for e in range(w["R"]) if bounds[e + 1] > bounds[e])
+    finish, clock, pre = simulate_wave(**w)
+    finish_b, clock_b, pre_b = brute_force_wave(**w)
+    assert pre == pre_b == 0
+    np.testing.assert_allclose(finish, finish_b, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(clock, clock_b, rtol=1e-9, atol=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(waves())
+def test_wave_straggler_time_is_the_quantile_of_every_finish_time(w):
+    # the kernel merges the engines' sorted finish times from their ends; a selection over all of them must agree exactly
+    finish, clock, pre = simulate_wave(**w)
+    T, strag, pre_k = wave_kernel(**w, simple=False)
+    k = max(0, math.ceil(STRAGGLER_QUANTILE * len(finish)) - 1)
+    assert T == clock.max() and pre_k == pre
+    assert strag == T - np.partition(finish, k)[k]
 
 
 def test_preemption_happens_and_matches_brute_force():
@@ -95,6 +123,8 @@ def test_chunk_keeps_a_heavy_prompt_on_few_engines_per_rollout_spreads_it():
 def test_straggler_time_is_after_the_90th_percentile():
     finish = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 30])
     assert straggler_time(finish, 30.0) == 30.0 - 9.0
+    assert straggler_time(finish[::-1].copy(), 30.0) == 30.0 - 9.0  # in any order
+    assert straggler_time(np.array([4.0, 4.0, 4.0]), 5.0) == 1.0 and straggler_time(np.zeros(0), 5.0) == 0.0
 
 
 def test_simple_model_bounds():

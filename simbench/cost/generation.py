@@ -75,19 +75,44 @@ def chunk_bounds(n, R):
 
 
 @jit
-def dispatch(n, R, per_rollout):
-    """(order, bounds): engine e runs sequences ``order[bounds[e]:bounds[e+1]]`` in that order."""
+def _dispatch_into(order, bounds, n, R, per_rollout):
+    """Fill ``order[:n]`` and ``bounds`` as ``dispatch`` returns them."""
     if not per_rollout:
-        return np.arange(n), chunk_bounds(n, R)
-    order = np.empty(n, np.int64)
-    bounds = np.zeros(R + 1, np.int64)
+        bounds[:] = chunk_bounds(n, R)
+        for j in range(n):
+            order[j] = j
+        return
     k = 0
+    bounds[0] = 0
     for e in range(R):
         for j in range(e, n, R):
             order[k] = j
             k += 1
         bounds[e + 1] = k
+
+
+@jit
+def dispatch(n, R, per_rollout):
+    """(order, bounds): engine e runs sequences ``order[bounds[e]:bounds[e+1]]`` in that order."""
+    order = np.empty(n, np.int64)
+    bounds = np.empty(R + 1, np.int64)
+    _dispatch_into(order, bounds, n, R, per_rollout)
     return order, bounds
+
+
+@jit
+def workspace(n, R):
+    """Scratch arrays for waves of up to ``n`` sequences on ``R`` engines, allocated once per step, not per wave.
+
+    (P, L, prompt, order, bounds, g, target, active, cached, heap targets, heap items, stack, finish, done, clock)
+    """
+    m, cap = max(n, 1), 2 * n + 2
+    iw = np.empty(7 * m + 3 * cap + R + 1, np.int64)  # three blocks, not fifteen allocations
+    fw = np.empty(2 * m + R)
+    cut = np.cumsum(np.array([m, m, m, m, R + 1, m, m, m, cap, cap, cap]))
+    return (iw[:cut[0]], iw[cut[0]:cut[1]], iw[cut[1]:cut[2]], iw[cut[2]:cut[3]], iw[cut[3]:cut[4]], iw[cut[4]:cut[5]],
+            iw[cut[5]:cut[6]], np.empty(m, np.bool_), iw[cut[6]:cut[7]], iw[cut[7]:cut[8]], iw[cut[8]:cut[9]],
+            iw[cut[9]:cut[10]], fw[:m], fw[m:2 * m], fw[2 * m:])
 
 
 @jit
@@ -128,10 +153,6 @@ def _heap_pop(ht, hj, size):
 def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption):
     """Event-driven decoding of one wave on ``R`` engines (rules in the module docstring), O(n log n) per engine.
 
-    An active sequence is kept as the engine iteration at which it will finish (a min-heap finds the next
-    completion); its generated tokens follow from the engine's iteration count.  Entries of preempted or
-    finished sequences are left in the heap and in the admission stack and skipped when met.
-
     Parameters
     ----------
     P, L : (n,) int64 prompt and response tokens of each sequence, in submission order.
@@ -147,20 +168,35 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
     preemptions : int number of preemptions.
     """
     n = len(P)
-    finish = np.zeros(n)
-    clock = np.zeros(R)
-    queue, bounds = dispatch(n, R, per_rollout)
-    g = np.zeros(n, np.int64)  # tokens generated when last admitted or preempted
-    target = np.zeros(n, np.int64)  # iteration at which an active sequence finishes
-    active = np.zeros(n, np.bool_)
-    cached = np.zeros(max(n, 1), np.int64) - 1  # the engine that holds each prompt's prefix
-    cap = 2 * n + 2
-    ht = np.empty(cap, np.int64)  # heap of (target, sequence); stale entries skipped
-    hj = np.empty(cap, np.int64)
-    stack = np.empty(cap, np.int64)  # admission order, for preempting the newest; stale entries skipped
+    ws = workspace(n, R)
+    pre = _simulate(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
+    return ws[12][:n].copy(), ws[14].copy(), pre
+
+
+@jit
+def _simulate(P, L, prompt, n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws):
+    """``simulate_wave`` of the first ``n`` sequences in the scratch arrays ``ws`` of ``workspace``; return the preemptions.
+
+    Fills ``finish[:n]``, ``clock`` and ``done[:n]``: each engine's finish times in completion order (non-decreasing),
+    in the engine's segment ``bounds[e]:bounds[e+1]``.  An active sequence is kept as the engine iteration at which it
+    will finish (a min-heap finds the next completion); its generated tokens follow from the engine's iteration count.
+    Entries of preempted or finished sequences are left in the heap and in the admission stack and skipped when met.
+    """
+    _, _, _, queue, bounds, g, target, active, cached, ht, hj, stack, finish, done, clock = ws
+    _dispatch_into(queue, bounds, n, R, per_rollout)
+    for j in range(n):
+        g[j] = 0  # tokens generated when last admitted or preempted
+        active[j] = False
+        cached[j] = -1  # the engine that holds each prompt's prefix
+    cap = len(ht)
     preemptions = 0
     for e in range(R):
         head, end = bounds[e], bounds[e + 1]
+        if _all_at_once(P, L, queue[head:end], s_max, k_cap):
+            clock[e] = _run_all_at_once(P, L, prompt, queue[head:end], e, cached, prefix_cache, t_fix, a, c, f, finish,
+                                        done[head:end])
+            continue
+        nd = head  # next slot of done
         t = 0.0
         it = 0  # decode iterations run by this engine
         b = 0
@@ -195,9 +231,8 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
                 head += 1
                 if g[j] > 0:
                     t += f * need  # recompute after a preemption
-                elif not (prefix_cache and cached[prompt[j]] == e):
-                    t += f * P[j]
-                    cached[prompt[j]] = e
+                else:
+                    t += _prefill(P, prompt, j, e, cached, prefix_cache, f)
                 active[j] = True
                 target[j] = it + L[j] - g[j]
                 if hsize == cap or top == cap:  # compact: keep the live entries only
@@ -224,11 +259,69 @@ def simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pr
                 if active[j] and target[j] == it:
                     active[j] = False
                     finish[j] = t
+                    done[nd] = t
+                    nd += 1
                     b -= 1
                     C -= P[j] + L[j]
                     reserve -= P[j] + L[j]
         clock[e] = t
-    return finish, clock, preemptions
+    return preemptions
+
+
+@jit
+def _prefill(P, prompt, j, e, cached, prefix_cache, f):
+    """Seconds to prefill sequence ``j``'s prompt on engine ``e`` (none if its prefix is cached there); marks it cached."""
+    if prefix_cache and cached[prompt[j]] == e:
+        return 0.0
+    cached[prompt[j]] = e
+    return f * P[j]
+
+
+@jit
+def _all_at_once(P, L, js, s_max, k_cap):
+    """Whether an engine admits all its sequences ``js`` at its start with room for their final lengths.
+
+    Then, if every sequence has a token to generate, no preemption or later admission can happen (the context never
+    exceeds the final lengths) and the sequences finish in the order of ``L``.
+    """
+    if len(js) == 0 or len(js) > s_max:
+        return False
+    total = 0
+    for j in js:
+        if L[j] < 1:
+            return False
+        total += P[j] + L[j]
+    return total <= k_cap
+
+
+@jit
+def _run_all_at_once(P, L, prompt, js, e, cached, prefix_cache, t_fix, a, c, f, finish, done):
+    """Engine ``e``'s clock when ``_all_at_once`` holds: the event loop's admissions and completions with the same
+    floating-point operations, one sort instead of a heap.  Fills ``finish`` and ``done`` (in completion order)."""
+    t = 0.0
+    C = 0
+    for j in js:
+        t += _prefill(P, prompt, j, e, cached, prefix_cache, f)
+        C += P[j]
+    m = len(js)
+    order = np.argsort(L[js])
+    b = m
+    it = 0
+    i = 0
+    while i < m:
+        end = L[js[order[i]]]
+        d = end - it
+        t += iter_sum(b, C, d, t_fix, a, c, f)
+        C += d * b
+        it = end
+        while i < m and L[js[order[i]]] == end:
+            j = js[order[i]]
+            finish[j] = t
+            done[i] = t
+            b -= 1
+            C -= P[j] + L[j]
+            i += 1
+    return t
 
 
 @jit
@@ -257,43 +350,82 @@ def simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, pref
     Throughput: prefill plus ``sum L * t_iter(b, C)/b`` at the engine's mean batch ``b = min(s_max, k_cap/(P+L), n_e)``
     and mean context ``C = b (P + L/2)``; latency: ``P f + L t_iter(1, P + L/2)``.
     """
-    n = len(P)
-    order, bounds = dispatch(n, R, per_rollout)
-    seen = np.zeros(max(n, 1), np.int64) - 1
-    T = 0.0
+    n = len(L)
+    seen = np.full(max(n, 1), -1, np.int64)
+    return _simple(P, np.arange(n), L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, 0)[0]
+
+
+@jit
+def _simple(P, idx, L, key, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, seen, stamp):
+    """(``simple_wave``, total prompt tokens, total response tokens) of sequences with prompt tokens ``P[idx]``,
+    response tokens ``L`` and prompt ids ``key``.
+
+    Engine e's prompt prefixes are cached when ``seen[key] == stamp + e`` (``seen`` below ``stamp`` before the call),
+    so that a step's waves share one array without resetting it.  The engines' sequences are read in place.
+    """
+    n = len(L)
+    q, r = n // R, n % R
+    T = tp = tl = 0.0
     for e in range(R):
-        lo, hi = bounds[e], bounds[e + 1]
-        if hi == lo:
+        if per_rollout:  # dealt in turn
+            lo, hi, by = e, n, R
+        else:  # np.array_split's chunks, as chunk_bounds
+            lo = e * q + min(e, r)
+            hi, by = lo + q + (1 if e < r else 0), 1
+        if hi <= lo:
             continue
         sp = 0.0
         sl = 0.0
         pre = 0.0
         lat = 0.0
-        for k in range(lo, hi):
-            j = order[k]
-            sp += P[j]
-            sl += L[j]
-            if not prefix_cache or seen[prompt[j]] != e:
-                pre += P[j]
-                seen[prompt[j]] = e
-            t1 = t_fix + max(a + c * (P[j] + L[j] / 2.0), f)
-            lat = max(lat, P[j] * f + L[j] * t1)
-        m = hi - lo
+        for i in range(lo, hi, by):
+            Pj, Lj = P[idx[i]], L[i]
+            sp += Pj
+            sl += Lj
+            if not prefix_cache or seen[key[i]] != stamp + e:
+                pre += Pj
+                seen[key[i]] = stamp + e
+            t1 = t_fix + max(a + c * (Pj + Lj / 2.0), f)
+            lat = max(lat, Pj * f + Lj * t1)
+        m = (hi - lo + by - 1) // by
         pm, lm = sp / m, sl / m
         bb = max(1.0, min(float(s_max), k_cap / (pm + lm), float(m)))
         t_it = t_fix + max(a + c * bb * (pm + lm / 2.0), f * bb)
         thr = pre * f + sl * t_it / bb
         T = max(T, thr, lat)
-    return T
+        tp += sp
+        tl += sl
+    return T, tp, tl
 
 
 @jit
 def straggler_time(finish, T):
     """Seconds of the wave after ``STRAGGLER_QUANTILE`` of its sequences had finished."""
-    if len(finish) == 0:
+    n = len(finish)
+    return _straggler_sorted(np.sort(finish), np.array([0, n]), n, T)
+
+
+@jit
+def _straggler_sorted(done, bounds, n, T):
+    """``straggler_time`` from each engine's finish times in non-decreasing order, ``done[bounds[e]:bounds[e+1]]``.
+
+    The quantile is the (n - 1 - k)-th largest finish time: merging the engines' sorted runs from their ends reaches
+    it in O(R (n - k)) steps, a tenth of the wave, instead of a selection over all of it.
+    """
+    if n == 0:
         return 0.0
-    k = max(0, math.ceil(STRAGGLER_QUANTILE * len(finish)) - 1)
-    return T - np.partition(finish, k)[k]
+    k = max(0, math.ceil(STRAGGLER_QUANTILE * n) - 1)
+    R = len(bounds) - 1
+    tail = bounds[1:].copy()  # one past each run's largest unmerged entry
+    x = 0.0
+    for _ in range(n - k):
+        best = -1
+        for e in range(R):
+            if tail[e] > bounds[e] and (best < 0 or done[tail[e] - 1] > done[tail[best] - 1]):
+                best = e
+        tail[best] -= 1
+        x = done[tail[best]]
+    return T - x
 
 
 @jit
@@ -304,59 +436,77 @@ def peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, pm, lm):
 
 
 @jit
+def _event_wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws):
+    """(T_gen, straggler seconds, preemptions) of the wave held in the first ``n`` entries of ``ws``'s P, L and prompt."""
+    pre = _simulate(ws[0], ws[1], ws[2], n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
+    T = ws[14].max()
+    return T, _straggler_sorted(ws[13], ws[4], n, T), pre
+
+
+@jit
 def wave_kernel(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
     """(T_gen, straggler seconds, preemptions) of one wave; ``simple``: the closed form (straggling nan, no preemption)."""
     if simple:
         return simple_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache), np.nan, 0
-    finish, clock, pre = simulate_wave(P, L, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption)
-    T = clock.max()
-    return T, straggler_time(finish, T), pre
+    n = len(P)
+    ws = workspace(n, R)
+    ws[0][:n] = P
+    ws[1][:n] = L
+    ws[2][:n] = prompt
+    return _event_wave(n, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
 
 
 @jit
 def step_kernel(P, slot, length, wave, keep, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple):
     """(gen, straggler seconds, preemptions, decode tokens, capacity token-seconds, waves, kept tokens) of a step.
 
-    The samples of a wave are contiguous (the engine appends them wave by wave).  It lives in this module with
+    The samples of a wave are contiguous (the engine appends them wave by wave).  ``simple`` reads them in place;
+    ``event`` copies each wave into scratch arrays shared by all the step's waves.  It lives in this module with
     the kernels it calls, so that numba's on-disk cache, which tracks a kernel's own file only, never keeps it
     compiled against an older version of them.
     """
     n = len(slot)
-    local = np.full(len(P), -1, np.int64)  # slot -> prompt index within the wave (for the prefix cache)
+    ws = workspace(0 if simple else n, R)
+    Pw, Lw, prompt = ws[0], ws[1], ws[2]
+    # event: slot -> prompt index within the wave (for the prefix cache), -1 between waves; simple: _simple's seen
+    local = np.full(len(P), -1, np.int64)
     gen = strag = useful = capacity = 0.0
-    pre = waves = 0
+    pre = waves = kept = 0
     start = 0
     while start < n:
         stop = start + 1
         while stop < n and wave[stop] == wave[start]:
             stop += 1
         m = stop - start
-        Pw = np.empty(m, np.int64)
-        Lw = np.empty(m, np.int64)
-        prompt = np.empty(m, np.int64)
-        k = 0
-        for i in range(m):
-            s = slot[start + i]
-            if local[s] < 0:
-                local[s] = k
-                k += 1
-            prompt[i] = local[s]
-            Pw[i] = P[s]
-            Lw[i] = length[start + i]
-        for i in range(m):
-            local[slot[start + i]] = -1
-        T, st, p = wave_kernel(Pw, Lw, prompt, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, simple)
+        if simple:  # its token totals are exact integers in floats: the same values as integer sums
+            w = slot[start:stop]
+            T, sp, sl = _simple(P, w, length[start:stop], w, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache,
+                                local, waves * R)
+            st, p = np.nan, 0
+        else:
+            k = sp = sl = 0
+            for i in range(m):
+                s = slot[start + i]
+                if local[s] < 0:
+                    local[s] = k
+                    k += 1
+                prompt[i] = local[s]
+                Pw[i] = P[s]
+                Lw[i] = length[start + i]
+                sp += Pw[i]
+                sl += Lw[i]
+            for i in range(m):
+                local[slot[start + i]] = -1
+            T, st, p = _event_wave(m, R, s_max, k_cap, t_fix, a, c, f, per_rollout, prefix_cache, preemption, ws)
         gen += T
         strag += st
         pre += p
-        useful += Lw.sum()
-        capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, Pw.mean(), Lw.mean())
+        useful += sl
+        capacity += T * peak_rate_kernel(R, s_max, k_cap, t_fix, a, c, f, sp / m, sl / m)
         waves += 1
         start = stop
-    kept = 0
     for i in range(n):
-        if keep[i]:
-            kept += P[slot[i]] + length[i]
+        kept += keep[i] * (P[slot[i]] + length[i])  # no branch: keep is random
     return gen, strag, pre, useful, capacity, waves, kept
 
 

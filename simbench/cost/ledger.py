@@ -39,21 +39,28 @@ def train_seconds_per_token(spec: CostSpec) -> float:
     return flops * spec.model.params / (spec.hw.gpus * t.mfu * spec.hw.peak_tflops * 1e12)
 
 
+def step_constants(spec: CostSpec) -> tuple:
+    """What ``step_times`` reads of ``spec``, once per run: (engine_args, verify ms, reward workers, trainer seconds per
+    kept token, overhead seconds per wave, per step)."""
+    return (engine_args(spec), spec.reward.t_verify_ms, spec.reward.workers, train_seconds_per_token(spec),
+            spec.overhead.wave_s, spec.overhead.sync_s)
+
+
 def step_times(spec: CostSpec, P: np.ndarray, slot: np.ndarray, length: np.ndarray, wave: np.ndarray, keep: np.ndarray,
-               engine: tuple | None = None) -> dict:
+               constants: tuple | None = None) -> dict:
     """The step's columns of ``STEP_COLUMNS`` from its samples.
 
     Parameters
     ----------
     P : (S,) int64 prompt tokens of each slot.
     slot, length, wave, keep : (T,) each sample's slot, response tokens, wave (non-decreasing) and whether it trains.
-    engine : ``engine_args(spec)``, if already computed.
+    constants : ``step_constants(spec)``, if already computed.
     """
-    engine = engine_args(spec) if engine is None else engine
+    engine, verify_ms, workers, per_token, wave_s, sync_s = step_constants(spec) if constants is None else constants
     gen, strag, pre, useful, capacity, waves, kept = step_kernel(P, slot, length, wave, np.asarray(keep, np.bool_), *engine)
-    reward = len(slot) * spec.reward.t_verify_ms / 1e3 / spec.reward.workers
-    train = kept * train_seconds_per_token(spec)
-    overhead = waves * spec.overhead.wave_s + spec.overhead.sync_s
+    reward = len(slot) * verify_ms / 1e3 / workers
+    train = kept * per_token
+    overhead = waves * wave_s + sync_s
     return {"gen_s": gen, "reward_s": reward, "train_s": train, "overhead_s": overhead, "step_s": gen + reward + train + overhead,
             "straggler_share": strag / gen if gen > 0 else math.nan, "gen_util": useful / capacity if capacity > 0 else math.nan,
             "preemptions": int(pre)}
@@ -65,7 +72,7 @@ class CostLedger:
     def __init__(self, spec: CostSpec, prompt_len: np.ndarray):
         self.spec = spec
         self.prompt_len = np.asarray(prompt_len, np.int64)
-        self.engine = engine_args(spec)
+        self.constants = step_constants(spec)
         self.hours = 0.0
 
     def gpu_hours(self, step_s: float = 0.0) -> float:
@@ -74,7 +81,7 @@ class CostLedger:
 
     def step(self, prompts: np.ndarray, slot: np.ndarray, length: np.ndarray, wave: np.ndarray, keep: np.ndarray) -> dict:
         """The columns of a step whose slots hold train prompts ``prompts`` (not yet added to the totals)."""
-        return step_times(self.spec, self.prompt_len[prompts], slot, length, wave, keep, self.engine)
+        return step_times(self.spec, self.prompt_len[prompts], slot, length, wave, keep, self.constants)
 
     def add(self, row: dict) -> dict:
         """Add a step's ``row`` (from ``step``, or None for step 0) to the totals; return all ``COLUMNS``."""

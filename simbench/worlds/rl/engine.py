@@ -166,7 +166,7 @@ class Cell:
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
         self.eval_due = True
         self._spending_columns = ((), [])
-        self._flags = ((), ())
+        self._flags = ((), (), False)  # (roles, _role_flags(), whether a role needs time costs)
 
     @property
     def roles(self):
@@ -178,7 +178,10 @@ class Cell:
 
     @property
     def wants_time_cost(self) -> bool:
-        return self.ledger is not None and any(getattr(r, "needs_time_cost", False) for r in self.roles)
+        if self.ledger is None:
+            return False
+        self._role_flags()  # refreshes the cached flags if a role was replaced
+        return self._flags[2]
 
     @property
     def wants_oracle(self) -> bool:
@@ -193,7 +196,7 @@ class Cell:
             def own(name):
                 return tuple(r for r in roles if getattr(getattr(r, name), "__func__", None) is not getattr(Role, name))
             self._flags = (roles, (any(r.uses_oracle for r in roles), any(r.needs_grad_norms for r in roles),
-                                   own("observe"), own("step_metrics")))
+                                   own("observe"), own("step_metrics")), any(getattr(r, "needs_time_cost", False) for r in roles))
         return self._flags[1]
 
     # -- the world: outcomes and gradient norms (replay overrides these) -----
