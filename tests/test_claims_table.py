@@ -62,6 +62,21 @@ def test_every_claim_names_strategies_of_its_scenario():
         assert c.axis in claims.AXES and (c.size is None or c.size[0] <= c.size[1])
 
 
+def test_the_second_learner_is_the_validation_reports_first_half_fit_and_keeps_kl_off():
+    import json
+
+    report = json.loads((ROOT / "reports" / "validate-one_shot_rlvr" / "validation.json").read_text())
+    forecast = claims.LEARNERS["1-13"]
+    assert forecast == {k: report["params_forecast"][k] for k in forecast}
+    config = claims.CONFIGS["quick"]
+    for name, kl_off in (("dapo", True), ("dump", False)):
+        data, _ = claims.scenario_data(name, config, forecast)
+        assert data["learner"]["lr_shared"] == forecast["lr_shared"]
+        assert data["population"]["features"]["grad_noise"] == forecast["grad_noise"]
+        assert data["learner"]["kl_coef"] == (0.0 if kl_off else forecast["kl_coef"])
+        assert data["engine"]["steps"] == config.steps and data["seeds"] == config.seeds
+
+
 def _rows(text: str) -> list[list[str]]:
     table = text.split("## The table", 1)[1].split("## What was run", 1)[0]
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in table.strip().splitlines()[2:]]
@@ -75,6 +90,7 @@ def test_quick_run_writes_a_row_with_a_valid_verdict_for_every_claim(tmp_path):
     assert all(r[4].strip("*") in claims.VERDICTS for r in rows)
     # every row gives the steps, samples and tokens axes, each with an interval
     assert all(re.fullmatch(r"\S+x \[\S+x, \S+x\]", cell) for r in rows for cell in r[5:8])
+    assert all(r[-1].rsplit(": ", 1)[1] in claims.VERDICTS for r in rows)  # the second learner's verdict
     assert f"{claims.CONFIGS['quick'].seeds} seeds" in text and "--quick" in text
     # reproducible: the same configuration writes the same bytes
     assert claims.main(["--quick", "--out", str(tmp_path / "b")]) == 0

@@ -12,6 +12,7 @@ The document holds no time stamp, so the same configuration writes the same byte
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import sys
 from dataclasses import dataclass
@@ -28,6 +29,19 @@ from simbench.worlds.rl.results import default_target, has_cost, runs_of, time_t
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+
+
+def _calibrated():
+    """scenarios/claims/calibrated.py (a script beside this one, not a package module)."""
+    spec = importlib.util.spec_from_file_location("claims_calibrated", HERE / "calibrated.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# learner name -> the parameters that replace the scenarios' (None: the scenarios as written, fitted to all 26
+# appearances); "1-13" is the fit to the first half, the other point of the calibration's uncertainty
+LEARNERS = {"all 26": None, "1-13": _calibrated().FORECAST}
 
 
 @dataclass(frozen=True)
@@ -178,25 +192,35 @@ def measure(df: pd.DataFrame, claim: Claim) -> dict:
     return out
 
 
-def scenario_data(name: str, config: Config) -> tuple[dict, str]:
-    """The scenario's TOML data with the configuration's seeds and steps, and its path."""
+def scenario_data(name: str, config: Config, learner: dict | None = None) -> tuple[dict, str]:
+    """The scenario's TOML data with the configuration's seeds and steps and the ``learner``'s parameters, and its path.
+
+    A scenario whose paper trains without a KL term keeps ``kl_coef = 0`` under any learner.
+    """
     path = HERE / f"{name}.toml"
     data = read_toml(path)
     data["seeds"] = config.seeds
     if config.steps is not None:
         data["engine"]["steps"] = config.steps
+    for key, value in (learner or {}).items():
+        table = data["population"]["features"] if key in data["population"]["features"] else data["learner"]
+        if key in table and not (key == "kl_coef" and table[key] == 0.0):
+            table[key] = value
     return data, str(path)
 
 
-def run_all(config: Config, workers: int = 1, progress: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    """Results of every scenario the claims use (by name), and the paper's steps of each."""
+def run_all(config: Config, workers: int = 1, progress: bool = True) -> tuple[dict[str, dict[str, pd.DataFrame]], dict[str, int]]:
+    """Results of every scenario the claims use, by learner and scenario name, and the paper's steps of each."""
     results, paper_steps = {}, {}
-    for name in dict.fromkeys(c.scenario for c in CLAIMS):
-        data, path = scenario_data(name, config)
-        paper_steps[name] = int(read_toml(path)["engine"]["steps"])
-        if progress:
-            print(f"claims: {name} ({config.seeds} seeds x {data['engine']['steps']} steps)", file=sys.stderr, flush=True)
-        results[name] = run_scenario(parse_scenario(data, path, str(HERE)), workers=workers, progress=progress)
+    for learner, params in LEARNERS.items():
+        results[learner] = {}
+        for name in dict.fromkeys(c.scenario for c in CLAIMS):
+            data, path = scenario_data(name, config, params)
+            paper_steps[name] = int(read_toml(path)["engine"]["steps"])
+            if progress:
+                print(f"claims: {name}, learner {learner} ({config.seeds} seeds x {data['engine']['steps']} steps)",
+                      file=sys.stderr, flush=True)
+            results[learner][name] = run_scenario(parse_scenario(data, path, str(HERE)), workers=workers, progress=progress)
     return results, paper_steps
 
 
@@ -211,27 +235,31 @@ def fmt(value: float, lo: float, hi: float, metric: str) -> str:
     return f"{one(value)} [{one(lo)}, {one(hi)}]"
 
 
-def render(results: dict[str, pd.DataFrame], paper_steps: dict[str, int], config: Config) -> str:
-    """The claims table as Markdown."""
-    rows = [(c, measure(results[c.scenario], c)) for c in CLAIMS]
-    hours = any(has_cost(df) for df in results.values())
+def render(results: dict[str, dict[str, pd.DataFrame]], paper_steps: dict[str, int], config: Config) -> str:
+    """The claims table as Markdown: ``results`` by learner, then scenario."""
+    main, other = LEARNERS
+    rows = [(c, measure(results[main][c.scenario], c), measure(results[other][c.scenario], c)) for c in CLAIMS]
+    hours = any(has_cost(df) for df in results[main].values())
     head = ["claim", "paper's figure (source)", "strategy vs baseline", "simbench on the paper's axis", "verdict",
-            "speedup: steps", "samples", "tokens", *(["hours"] if hours else []), "final test pass gain"]
+            "speedup: steps", "samples", "tokens", *(["hours"] if hours else []), "final test pass gain",
+            f"learner fitted to appearances {other}: the paper's axis, verdict"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for c, m in rows:
+    for c, m, alt in rows:
         name = {SPEEDUP: f"speedup in {c.axis}", EFFECTIVE: "effective-ratio gain", FINAL_GAIN: "final test pass gain"}[c.metric]
         cells = [c.claim, f"{c.figure} ({c.source})", f"`{c.strategy}` vs `{c.baseline}`",
                  f"{name}: {fmt(*m['headline'], c.metric)}", f"**{m['verdict']}**",
                  *(fmt(*m[a], SPEEDUP) if a in m else "n/a (no [cost])" for a in AXES if a != "hours" or hours),
-                 fmt(*m[FINAL_GAIN], FINAL_GAIN)]
+                 fmt(*m[FINAL_GAIN], FINAL_GAIN), f"{fmt(*alt['headline'], c.metric)}: {alt['verdict']}"]
         lines.append("| " + " | ".join(cells) + " |")
-    counts = pd.Series([m["verdict"] for _, m in rows]).value_counts()
+    counts = pd.Series([m["verdict"] for _, m, _ in rows]).value_counts()
     tally = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
-    runs = "\n".join(f"| `{n}.toml` | {paper_steps[n]} | {len(df[df['allocator'] == df['allocator'].iloc[0]]['step'].unique()) - 1} "
+    moved = sum(m["verdict"] != alt["verdict"] for _, m, alt in rows)
+    runs = "\n".join(f"| `{n}.toml` | {paper_steps[n]} | {df['step'].max()} "
                      f"| {df['seed'].nunique()} | {', '.join(f'`{a}`' for a in dict.fromkeys(df['allocator']))} |"
-                     for n, df in results.items())
+                     for n, df in results[main].items())
     return TEMPLATE.format(command="python scenarios/claims/run.py" + (" --quick" if config.name == "quick" else ""),
-                           config=config.name, seeds=config.seeds, last=config.seeds - 1, table="\n".join(lines), tally=tally, runs=runs,
+                           config=config.name, seeds=config.seeds, last=config.seeds - 1, table="\n".join(lines), tally=tally,
+                           runs=runs, moved=moved, claims=len(rows), main=main, other=other,
                            steps="each scenario's own (the paper's)" if config.steps is None else f"{config.steps}")
 
 
@@ -242,7 +270,8 @@ edit by hand. `tests/test_claims_table.py` (slow) regenerates it and fails if it
 each scenario, the sources behind each figure, what is unverified and what simbench lacks are in
 [claims-settings.md](claims-settings.md).
 
-**Verdicts:** {tally}.
+**Verdicts** (learner fitted to all 26 appearances): {tally}. With the learner fitted to appearances
+{other} instead, {moved} of the {claims} verdicts change (last column).
 
 ## How to read it
 
@@ -265,9 +294,13 @@ each scenario, the sources behind each figure, what is unverified and what simbe
   otherwise *agrees in direction and size* when it overlaps the paper's figure (a range such as 20-40%,
   or a point such as "about 2x"; "up to 2x" is the range 1-2x), else *agrees in direction only*, which is
   also the verdict when the paper states a direction but no size.
-- The learner's parameters are a point fit; the verdicts have not yet been re-run over the calibration's
-  uncertainty (the 1-13 appearance fit of `reports/validate-one_shot_rlvr/validation.json`), and no
-  scenario has a `[cost]` table, so there is no hours column.
+- The calibration's uncertainty: `validate` records two point fits, not an interval. The table uses the
+  learner fitted to all 26 appearances; its last column re-runs every claim (same seeds) with the learner
+  fitted to appearances {other} (`params_forecast` of `reports/validate-one_shot_rlvr/validation.json`,
+  pinned as `FORECAST` in `scenarios/claims/calibrated.py`; `kl_coef` stays 0 where the paper trains
+  without KL). A proper interval needs the calibration to report its spread.
+- No claim scenario has a `[cost]` table yet, so there is no hours column (the command adds one for a
+  scenario that has).
 
 ## The table
 
