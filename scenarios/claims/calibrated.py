@@ -37,6 +37,14 @@ LEARNER = {  # [learner]; kl_coef is set to 0 in scenarios whose paper trains wi
     "kl_coef": 0.0001185276264652556, "format_fail": 0.06311011010197981, "lr_format": 3.59748106123574,
 }
 
+# The learner fitted to appearances 1-13 only (validation.json's params_forecast), the other point of the
+# calibration's uncertainty that `validate` records: the claims table re-runs every claim with it.
+FORECAST = {
+    "lr_shared": 0.03951101471417345, "lr_prompt": 3.4033728001212435, "skill_shape": 2.075821704300193,
+    "idio_scale": 0.627486469847089, "grad_noise": 17.185800544351714, "kl_coef": 0.00013979958076694728,
+    "format_fail": 0.0531833993343192, "lr_format": 4.296420229796253,
+}
+
 # (name, k screening responses, kept numbers of correct responses), with the reference's rule:
 # RLHFlow/Reinforce-Ada data_process/prompt_selection.py keeps mean(scores) <= pass_rate and sum > 0,
 # with pass_rate 0.313 (standard set) or 0.125 (hard set), K = 16 (scripts/prepare_data.sh).
