@@ -5,6 +5,7 @@ reads a file with ``read_toml`` and hands the table to the world it names.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tomllib
@@ -99,6 +100,14 @@ def file_digest(path: Path, where: str) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as err:
         raise ConfigError(where, str(path), f"a readable file ({err.strerror})") from None
+
+
+def resolve_baseline(scenario) -> None:
+    """Set a frozen scenario's unset ``report.baseline`` once: ``uniform`` if a strategy has that label, else the first."""
+    if not scenario.report.baseline and scenario.strategies:
+        labels = [s.label for s in scenario.strategies]
+        baseline = "uniform" if "uniform" in labels else labels[0]
+        object.__setattr__(scenario, "report", dataclasses.replace(scenario.report, baseline=baseline))
 
 
 def pin_files(scenario: Seeded) -> None:

@@ -1,7 +1,6 @@
 """Scenario of the inference world: queries, answers, verifier, budget, metrics and strategies (picker x allocator)."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -10,7 +9,7 @@ import numpy as np
 
 from simbench.core.config import ConfigError, require, require_memory
 from simbench.core.laws import LengthSpec, PassRateSpec, read_pass_rate_table
-from simbench.core.scenario import Seeded, check_name
+from simbench.core.scenario import Seeded, check_name, resolve_baseline
 from simbench.cost.generation import peak_rate
 from simbench.cost.spec import CostSpec
 from simbench.worlds.inference.eflops import available as eflops_available
@@ -166,9 +165,7 @@ class InferenceScenario(Seeded):
     file_pins: dict[str, str] = field(default_factory=dict, compare=False, metadata={"internal": True})
 
     def __post_init__(self):
-        if not self.report.baseline and self.strategies:
-            labels = [s.label for s in self.strategies]
-            object.__setattr__(self, "report", dataclasses.replace(self.report, baseline="uniform" if "uniform" in labels else labels[0]))
+        resolve_baseline(self)
 
     def check(self) -> None:
         from simbench.worlds.inference.roles import build_strategy

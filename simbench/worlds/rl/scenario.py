@@ -7,7 +7,6 @@ name the file, the key path, the value and what is allowed.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 import simbench.registry as registry
 from simbench.core.config import ConfigError, build, require, unbounded
-from simbench.core.scenario import Seeded, check_name, pin_files, require_results
+from simbench.core.scenario import Seeded, check_name, pin_files, require_results, resolve_baseline
 from simbench.cost.spec import CostSpec
 from simbench.worlds.rl.learner import LearnerSpec
 from simbench.worlds.rl.population import PopulationSpec
@@ -158,10 +157,7 @@ class Scenario(Seeded):
     file_pins: dict[str, str] = field(default_factory=dict, compare=False, metadata={"internal": True})
 
     def __post_init__(self):
-        if not self.report.baseline and self.strategies:  # the default baseline, resolved once
-            labels = [s.label for s in self.strategies]
-            baseline = "uniform" if "uniform" in labels else labels[0]
-            object.__setattr__(self, "report", dataclasses.replace(self.report, baseline=baseline))
+        resolve_baseline(self)
 
     def check(self) -> None:
         check_name(self.name)
