@@ -66,6 +66,14 @@ def test_intervals_are_percentiles_of_the_replicates():
     assert rows["lr_prompt"]["point"] == 3.0 and (rows["lr_prompt"]["lo"], rows["lr_prompt"]["hi"]) == (1.0, 6.0)
     assert (rows["weight_2"]["lo"], rows["weight_2"]["hi"]) == (0.05, 0.3)
     assert (rows["beta_2"]["lo"], rows["beta_2"]["hi"]) == (2.0, 12.0)
+    # the mixture's mean and sd of p0, from scipy's Beta moments: 0.85 Beta(1.5, 4.5) + 0.15 Beta(3, 6)
+    from scipy import stats
+
+    parts = [(0.85, stats.beta(1.5, 4.5)), (0.15, stats.beta(3.0, 6.0))]
+    mean = sum(w * d.mean() for w, d in parts)
+    var = sum(w * (d.var() + d.mean() ** 2) for w, d in parts) - mean ** 2
+    assert rows["mean_p0"]["point"] == pytest.approx(mean, rel=1e-12)
+    assert rows["sd_p0"]["point"] == pytest.approx(np.sqrt(var), rel=1e-12)
 
 
 def _validate(tmp_path, name, *extra):

@@ -22,8 +22,9 @@ from simbench.core import stats
 from simbench.worlds.replay.calibrate import FIT_NAMES, Calibration, calibrate, calibration_work, quiet
 from simbench.worlds.replay.simulate import LogAlgorithm
 
-# the population's parameters in the intervals: the second (easier) component's weight and both components' Betas
-POPULATION = ("weight_2", "alpha_1", "beta_1", "alpha_2", "beta_2")
+# the population's parameters in the intervals: the mixture's mean and standard deviation of p0 (well identified),
+# then the second (easier) component's weight and both components' Betas (which may trade places between replicates)
+POPULATION = ("mean_p0", "sd_p0", "weight_2", "alpha_1", "beta_1", "alpha_2", "beta_2")
 
 
 def resample(prompts: int, seed: int, replicate: int) -> np.ndarray:
@@ -72,9 +73,10 @@ def population_params(init) -> dict:
 
 def flat(params: dict, population: dict) -> dict[str, float]:
     """The fitted learner's coordinates (``FIT_NAMES``) and the population's (``POPULATION``), by name."""
-    pop = population
-    return {**{k: params[k] for k in FIT_NAMES}, "weight_2": pop["weights"][-1], "alpha_1": pop["alphas"][0],
-            "beta_1": pop["betas"][0], "alpha_2": pop["alphas"][-1], "beta_2": pop["betas"][-1]}
+    w, a, b = (np.asarray(population[k]) for k in ("weights", "alphas", "betas"))
+    mean, square = float(w @ (a / (a + b))), float(w @ (a * (a + 1) / ((a + b) * (a + b + 1))))
+    return {**{k: params[k] for k in FIT_NAMES}, "mean_p0": mean, "sd_p0": float(np.sqrt(square - mean ** 2)),
+            "weight_2": w[-1], "alpha_1": a[0], "beta_1": b[0], "alpha_2": a[-1], "beta_2": b[-1]}
 
 
 def intervals(point: dict, fits: list[dict], level: float = stats.LEVEL) -> list[dict]:
