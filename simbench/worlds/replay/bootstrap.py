@@ -34,7 +34,7 @@ def resample(prompts: int, seed: int, replicate: int) -> np.ndarray:
 
 def bootstrap_work(appearances: int, replicates: int, seeds, maxfev: int) -> int:
     """The most work ``bootstrap`` reports (``calibration_work`` units): one calibration at one dimension per replicate."""
-    return replicates * calibration_work(appearances, seeds, maxfev, dims=(0,))
+    return replicates * calibration_work(appearances, seeds, maxfev, dims=(1,))  # one dimension; its value does not count
 
 
 def refit(K: np.ndarray, N: np.ndarray, rows: np.ndarray, algo: LogAlgorithm, appearances: int, dim: int,
