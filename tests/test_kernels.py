@@ -330,3 +330,30 @@ def test_gather_rows_matches_reference_and_numpys_layout(seed, n, d, k, fortran)
     got = kernels.gather_rows(x, rows)
     np.testing.assert_array_equal(got, naive.gather_rows(x, rows))
     assert got.flags.c_contiguous == x[rows].flags.c_contiguous and got.shape == x[rows].shape
+
+
+sizes = st.one_of(st.integers(0, 300), st.sampled_from([511, 512, 513, 1031, 4096, 8191, 8192, 8193, 20_001]))
+
+
+@SETTINGS
+@given(seed=seeds, n=sizes, offset=st.integers(0, 9), spread=st.sampled_from([0.0, 3.0, 30.0]))
+def test_pairwise_sum_matches_reference_and_numpys_sum(seed, n, offset, spread):
+    """numpy's pairwise order, bit for bit: values of mixed magnitudes, so that another order would show."""
+    rng = np.random.default_rng(seed)
+    a = rng.random(n + offset) * 10.0 ** rng.uniform(-spread, spread, n + offset)
+    got = kernels.pairwise_sum(a, offset, n)
+    assert got == naive.pairwise_sum(a[offset:])
+    assert got == np.add.reduce(a[offset:])
+
+
+@SETTINGS
+@given(seed=seeds, n=sizes.filter(bool), ks=st.lists(st.integers(1, 70), max_size=5), edges=st.booleans())
+def test_pass_at_ks_is_numpys_pass_at_k_bit_for_bit(seed, n, ks, edges):
+    from simbench.worlds.rl.learner import pass_at_ks
+
+    rng = np.random.default_rng(seed)
+    p = rng.random(n) ** rng.uniform(0.05, 20.0, n)  # pass rates near 0 and 1 as well
+    if edges:
+        p[rng.random(n) < 0.3] = rng.choice([0.0, 1.0, 1e-300, 1 - 1e-16])
+    ks = np.array(ks, np.int64)
+    np.testing.assert_array_equal(pass_at_ks(p, ks), naive.pass_at_ks(p, ks))

@@ -17,7 +17,7 @@ from simbench.core.roles import Role
 from simbench.cost import marginal
 from simbench.cost.ledger import CostLedger, draw_prompt_lengths
 from simbench.worlds.rl import kernels
-from simbench.worlds.rl.learner import LogisticPolicy, mean, pass_at_k
+from simbench.worlds.rl.learner import LogisticPolicy, mean, pass_at_ks
 from simbench.worlds.rl.population import make_population, prompt_length_seed
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 from simbench.worlds.rl.scenario import Scenario, build_roles
@@ -164,6 +164,7 @@ class Cell:
         self.memory = memory_bytes()
         self.state = StepState()
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
+        self.pass_ks = np.array(scenario.learner.pass_at_k, np.int64)
         self.eval_due = True
         self._spending_columns = ((), [])
         self._flags = ((), (), False)  # (roles, _role_flags(), whether a role needs time costs)
@@ -372,12 +373,10 @@ class Cell:
         ``eval_step`` says which step's policy they measure.
         """
         if self.eval_due or self.pool is None:
-            tr = self.learner.train_pass_rates()
-            te = self.learner.test_pass_rates()
-            self.pool = {"train_pass": mean(tr), "test_pass": mean(te)}
-            for k in self.scenario.learner.pass_at_k:
-                self.pool[f"test_pass_at_{k}"] = pass_at_k(te, k)
-            self.pool["eval_step"] = step
+            ks = self.scenario.learner.pass_at_k
+            test = pass_at_ks(self.learner.test_pass_rates(), self.pass_ks).tolist()
+            self.pool = {"train_pass": mean(self.learner.train_pass_rates()), "test_pass": test[0],
+                         **{f"test_pass_at_{k}": v for k, v in zip(ks, test[1:])}, "eval_step": step}
         return self.pool
 
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:

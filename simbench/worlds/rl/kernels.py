@@ -357,6 +357,113 @@ def one_over_one_plus(t):
     return t
 
 
+@jit
+def _block_sum(a, lo, n):
+    """numpy's pairwise sum of at most 128 values: up to 8 in a row, else 8 accumulators combined as
+    ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the remainder in a row."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    end = lo + n - n % 8
+    i = lo + 8
+    while i < end:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for j in range(end, lo + n):
+        res += a[j]
+    return res
+
+
+@jit
+def pairwise_sum(a, lo, n):
+    """``np.add.reduce(a[lo:lo + n])`` of a contiguous float64 array, bit for bit: numpy's pairwise sum.
+
+    Above 128 values numpy sums the two halves (the first a multiple of 8) recursively and adds them;
+    this walks the same tree with an explicit stack (numba's cache cannot hold a recursive kernel).
+    """
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    start = np.empty(64, np.int64)  # 64 halvings cover any int64 length
+    size = np.empty(64, np.int64)
+    left = np.empty(64)
+    has_left = np.zeros(64, np.bool_)
+    top = 0
+    start[0], size[0] = lo, n
+    while True:
+        while size[top] > 128:  # down the left halves
+            h = size[top] // 2
+            h -= h % 8
+            start[top + 1], size[top + 1], has_left[top + 1] = start[top], h, False
+            top += 1
+        s = _block_sum(a, start[top], size[top])
+        while True:  # up: a left half waits for its right half, a right half completes its parent
+            if top == 0:
+                return s
+            parent = top - 1
+            if not has_left[parent]:
+                left[parent], has_left[parent] = s, True
+                h = size[parent] // 2
+                h -= h % 8
+                start[top], size[top], has_left[top] = start[parent] + h, size[parent] - h, False
+                break
+            s = left[parent] + s
+            top = parent
+
+
+@jit
+def complements(p, ks):
+    """The rows that numpy's power raises for ``pass_at_k_means``: one row ``1 - p`` per k of ``ks`` other than
+    1 and 2 (``t **= k`` leaves t for k = 1 and squares it for k = 2), and those k as a column of exponents."""
+    m = 0
+    for k in ks:
+        m += 1 if k > 2 else 0
+    rows = np.empty((m, p.shape[0]))
+    exps = np.empty((m, 1))
+    j = 0
+    for k in ks:
+        if k > 2:
+            exps[j, 0] = k
+            for i in range(p.shape[0]):
+                rows[j, i] = 1.0 - p[i]
+            j += 1
+    return rows, exps
+
+
+@jit
+def pass_at_k_means(p, powered, ks):
+    """``[mean(p)]`` then the mean of ``1 - (1 - p)^k`` for each k of ``ks``, as numpy's ``t = 1 - p; t **= k;``
+    ``np.add.reduce(1 - t) / len(t)``: ``powered`` holds ``(1 - p)^k`` from numpy's power for k > 2
+    (``complements``); k = 1 and 2 are computed here as numpy does them (t, and t * t)."""
+    n = p.shape[0]
+    out = np.empty(ks.shape[0] + 1)
+    out[0] = pairwise_sum(p, 0, n) / n
+    scratch = np.empty(n)
+    j = 0
+    for c in range(ks.shape[0]):
+        k = ks[c]
+        if k > 2:
+            for i in range(n):
+                scratch[i] = 1.0 - powered[j, i]
+            j += 1
+        else:
+            for i in range(n):
+                t = 1.0 - p[i]
+                scratch[i] = 1.0 - (t * t if k == 2 else t)
+        out[c + 1] = pairwise_sum(scratch, 0, n) / n
+    return out
+
 
 
 @jit

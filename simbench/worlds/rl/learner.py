@@ -210,8 +210,14 @@ class LogisticPolicy:
         return float(np.hypot(norm, step_g))
 
 
-def pass_at_k(p: np.ndarray, k: int) -> float:
-    """Mean over prompts of 1 - (1 - p)^k."""
-    t = 1.0 - p
-    t **= k  # numpy's scalar-power fast paths (k = 1, 2) as in (1 - p) ** k
-    return mean(np.subtract(1.0, t, out=t))
+def pass_at_ks(p: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """``[mean(p)]`` then, for each k of ``ks`` (int64), pass@k: the mean over prompts of ``1 - (1 - p)^k``.
+
+    Bit for bit numpy's ``t = 1 - p; t **= k; np.add.reduce(1 - t) / len(t)`` per k, in three calls
+    whatever the number of k: numpy's power (whose bits depend on the CPU's vector unit) raises all the
+    rows that need it at once, the rest is one kernel each side.
+    """
+    rows, exps = kernels.complements(p, ks)
+    if len(rows):
+        np.power(rows, exps, out=rows)
+    return kernels.pass_at_k_means(p, rows, ks)
