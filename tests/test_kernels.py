@@ -97,6 +97,25 @@ def test_normalised_advantage_matches_reference(seed, n_slots, T, by_std, eps):
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
 
 
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(1, 20), T=st.integers(0, 200), runs=st.booleans(), by_std=st.booleans(),
+       eps=st.sampled_from([1e-6, 0.1]), global_stats=st.booleans())
+def test_group_advantage_is_the_three_kernels_in_one(seed, n_slots, T, runs, by_std, eps, global_stats):
+    """Bit for bit the three kernels it fuses (with numpy's maximum for Reinforce-Ada's floor), and the references."""
+    rng = np.random.default_rng(seed)
+    slot = random_slots(rng, n_slots, T, runs)
+    reward = rng.integers(0, 2, T).astype(np.int8)
+    keep = rng.random(T) < 0.7
+    stats = np.ones(T, bool) if global_stats else keep
+    mean, std = kernels.group_mean_std(*kernels.group_counts(slot, reward, stats, n_slots))
+    std = np.maximum(std, eps) if global_stats else std
+    got = kernels.group_advantage(slot, reward, keep, n_slots, by_std, eps, global_stats)
+    np.testing.assert_array_equal(got, kernels.normalised_advantage(slot, reward, keep, mean, std, by_std, eps))
+    wm, ws = naive.group_mean_std(*naive.group_counts(slot, reward, stats, n_slots))
+    ws = np.maximum(ws, eps) if global_stats else ws
+    np.testing.assert_allclose(got, naive.normalised_advantage(slot, reward, keep, wm, ws, by_std, eps), rtol=1e-12, atol=0)
+
+
 def random_step(rng, n_prompts, S, T, d):
     """A random step: slots over a pool, samples with rewards, lengths and advantages (some exactly zero)."""
     prompts = rng.choice(n_prompts, S, replace=False).astype(np.int64)
@@ -242,6 +261,34 @@ def test_a_generator_reaches_kernels_with_its_own_stream(bitgen):
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w)
         assert a.random() == b.random()
+
+
+@pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.MT19937, np.random.SFC64, np.random.Philox])
+def test_a_generator_handle_draws_the_generators_own_stream(bitgen):
+    """``generator_handle`` (what the engine passes): the same draws as the Generator itself, from its state, which
+    it advances; with many short-lived generators (cache entries evicted, addresses reused) and every kernel."""
+    from simbench.core._numba import generator_handle
+
+    n, p, mean_len = random_wave(np.random.default_rng(1), 6, 5, "random")
+    for seed in range(300):
+        a, b = np.random.Generator(bitgen(seed)), np.random.Generator(bitgen(seed))
+        got = kernels.draw_wave_sums(generator_handle(a), n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        want = kernels.draw_wave_sums(b, n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        assert a.random() == b.random()
+    rng = np.random.default_rng(5)
+    S, T, d = 5, 40, 3
+    slot, reward, length = np.sort(rng.integers(0, S, T)), rng.integers(0, 2, T).astype(np.int8), rng.integers(1, 900, T)
+    prompts, x, noise = np.arange(S), rng.normal(size=(S, d)), rng.random(S)
+    a, b = np.random.Generator(bitgen(7)), np.random.Generator(bitgen(7))
+    np.testing.assert_array_equal(kernels.grad_norms(generator_handle(a), slot, reward, length, prompts, p[:S], x, noise, 600.0, 4),
+                                  kernels.grad_norms(b, slot, reward, length, prompts, p[:S], x, noise, 600.0, 4))
+    adv = rng.normal(size=T)
+    phi_a, u_a, phi_b, u_b = np.zeros(d), np.zeros(S), np.zeros(d), np.zeros(S)
+    norm_a = kernels.policy_update(generator_handle(a), slot, reward, length, adv, prompts, p[:S], x, noise, 600.0, 0.1, 1.0, 0.5, phi_a, u_a)
+    norm_b = kernels.policy_update(b, slot, reward, length, adv, prompts, p[:S], x, noise, 600.0, 0.1, 1.0, 0.5, phi_b, u_b)
+    assert norm_a == norm_b and (phi_a == phi_b).all() and (u_a == u_b).all() and a.random() == b.random()
 
 
 logits = st.one_of(st.floats(-800, 800), st.sampled_from([-math.inf, math.inf, 0.0, -0.0, 709.5, -709.5, 710.0, -710.0]))

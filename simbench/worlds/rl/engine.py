@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.core._numba import generator_handle
 from simbench.core.config import ConfigError, UserError, memory_bytes, require_memory
 from simbench.core.roles import Role
 from simbench.cost import marginal
@@ -89,16 +90,24 @@ class StepState:
         if len(self.slot):
             drawn, pos, tokens = self.drawn + drawn, self.pos + pos, self.tokens + tokens
         # else the step's first samples: the sums are still all zeros, and x + 0 is x
-        self.drawn, self.pos, self.tokens = _frozen(drawn), _frozen(pos), _frozen(tokens)
-        self.slot = _append(self.slot, slot)
-        self.reward = _append(self.reward, reward)
-        self.length = _append(self.length, length)
+        self.drawn, self.pos, self.tokens = _sealed(drawn), _sealed(pos), _sealed(tokens)
+        # the world's draw made these for the step: read-only in place, no views
+        self.slot = _append(self.slot, _sealed(slot))
+        self.reward = _append(self.reward, _sealed(reward))
+        self.length = _append(self.length, _sealed(length))
         self.wave = _append(self.wave, _filled(len(slot), wave))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
     """A read-only view of ``a`` (the caller keeps its own array writable)."""
     a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+def _sealed(a: np.ndarray) -> np.ndarray:
+    """``a`` itself made read-only: for arrays made for the step (by a kernel, a sum, a gather), which no one
+    else holds, where a view would cost as much again."""
     a.flags.writeable = False
     return a
 
@@ -122,10 +131,11 @@ def _filled(n: int, value, dtype=np.int64) -> np.ndarray:
 
 def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """A read-only np.concatenate([old, new]) of ``old``'s dtype, without copying ``new`` when ``old`` is empty
-    (the usual single-wave step)."""
+    (the usual single-wave step; ``new`` itself when it is already read-only, e.g. a shared ``_filled``)."""
     if len(old) == 0:
-        return _frozen(new.astype(old.dtype, copy=False))
-    return _frozen(np.concatenate([old, new], dtype=old.dtype))
+        new = new.astype(old.dtype, copy=False)
+        return new if not new.flags.writeable else _frozen(new)
+    return _sealed(np.concatenate([old, new], dtype=old.dtype))
 
 
 class Cell:
@@ -213,13 +223,13 @@ class Cell:
         """
         L = self.scenario.population.lengths
         mean_len = self.learner.train.mean_len[prompts]
-        return kernels.draw_wave_sums(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
+        return kernels.draw_wave_sums(generator_handle(self.streams.outcomes), n, self.slot_pass_rates(prompts), mean_len,
                                  L.wrong_factor, L.sigma, L.max, token_cap)
 
     def grad_norms(self, prompts, slot, reward, length) -> np.ndarray:
         """Per-sample score norms of freshly drawn samples (for roles with ``needs_grad_norms``)."""
         pop = self.learner.train
-        return kernels.grad_norms(self.streams.learner, slot, reward, length, prompts, self.slot_pass_rates(prompts),
+        return kernels.grad_norms(generator_handle(self.streams.learner), slot, reward, length, prompts, self.slot_pass_rates(prompts),
                                   pop.x, pop.noise, self.scenario.learner.ref_len, self.scenario.learner.extra_dims)
 
     # -- one step ---------------------------------------------------------
@@ -241,10 +251,10 @@ class Cell:
     def add_prompts(self, st: StepState, prompts: np.ndarray, wave: int, oracle: bool) -> None:
         """New slots, with what the step keeps per slot: pass rate, cost, group (and the oracle's truth)."""
         st.add_prompts(prompts, wave, self.cost(prompts))
-        st.p = _frozen(self.learner.pass_rate(st.prompts))
-        st.group = _frozen(self.info.group[st.prompts])
+        st.p = _sealed(self.learner.pass_rate(st.prompts))
+        st.group = _sealed(self.info.group[st.prompts])
         if oracle:
-            st.truth_G = _frozen(self.learner.grad_scale(st.prompts, st.p))
+            st.truth_G = _sealed(self.learner.grad_scale(st.prompts, st.p))
 
     def view(self, st: StepState, step: int, wave: int, budget_left: float, oracle: bool, norms: bool) -> StepView:
         return StepView(
@@ -285,7 +295,7 @@ class Cell:
                 st.grad_norm = _append(st.grad_norm, self.grad_norms(st.prompts, slot, reward, length))
             st.spent += float(length.sum()) if tokens else float(len(slot))
             waves += 1
-            if budget - st.spent <= 0 or len(slot) < total:
+            if budget - st.spent <= 0 or len(slot) < total or waves == self.allocator.waves:
                 break
         if v.wave != waves or v.budget_left != budget - st.spent or v.drawn is not st.drawn or v.prompts is not st.prompts:
             v = self.view(st, step, waves, budget - st.spent, oracle, norms)
@@ -352,9 +362,9 @@ class Cell:
         st = self.state
         # the step's per-slot tokens, summed as the samples came (a view of another step's samples: sum them)
         tokens = st.tokens if v.sample_slot is st.slot else kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
-        kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
+        total = kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
         self.seen_n += len(v.sample_slot)  # every drawn sample is in the step's sample arrays
-        self.seen_tokens += float(tokens.sum())
+        self.seen_tokens += float(total)
         if self.seen_n > 0:
             self.mean_len_seen = self.seen_tokens / self.seen_n
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from simbench.core._numba import jit
+from simbench.core._numba import as_generator, jit
 
 
 @jit
@@ -27,7 +27,7 @@ def draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
 
     Parameters
     ----------
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, or its ``generator_handle`` (cheaper to pass)
     n : (S,) int64 responses wanted per slot.
     p : (S,) float64 current pass rate per slot.
     mean_len : (S,) float64 mean length of a correct response per slot.
@@ -43,6 +43,7 @@ def draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
     Slots are visited in order, samples of a slot consecutively: per sample one
     uniform for the reward and one normal for the length.
     """
+    gen = as_generator(rng)
     total = 0
     for i in range(n.shape[0]):
         total += n[i]
@@ -61,9 +62,9 @@ def draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
         m_wrong = mean_len[i] * wrong_factor
         q, tok = 0, 0
         for k in range(n[i]):
-            r = 1 if rng.random() < pi else 0
+            r = 1 if gen.random() < pi else 0
             m = m_right if r == 1 else m_wrong
-            ln = int(round(m * math.exp(sigma * rng.standard_normal() - half_var)))
+            ln = int(round(m * math.exp(sigma * gen.standard_normal() - half_var)))
             if ln < 1:
                 ln = 1
             elif ln > max_len:
@@ -126,7 +127,7 @@ def slot_sums(slot, values, n_slots):
 
 @jit
 def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last_n, h_last_pos, h_last_step):
-    """Add one step's per-slot counts into the per-prompt history arrays, in place.
+    """Add one step's per-slot counts into the per-prompt history arrays, in place; return the step's tokens.
 
     Slots with ``drawn == 0`` are skipped.  A prompt in two slots gets both
     slots' counts; its ``last_*`` entries are this step's totals.
@@ -136,6 +137,7 @@ def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last
             k = prompts[s]
             h_last_n[k] = 0
             h_last_pos[k] = 0
+    total = tokens.dtype.type(0)
     for s in range(prompts.shape[0]):
         if drawn[s] > 0:
             k = prompts[s]
@@ -145,6 +147,8 @@ def fold_history(prompts, drawn, pos, tokens, step, h_n, h_pos, h_tokens, h_last
             h_last_n[k] += drawn[s]
             h_last_pos[k] += pos[s]
             h_last_step[k] = step
+            total += tokens[s]
+    return total
 
 
 @jit
@@ -182,6 +186,22 @@ def normalised_advantage(slot, reward, mask, mean, std, by_std, eps):
 
 
 @jit
+def group_advantage(slot, reward, keep, n_slots, by_std, eps, global_stats):
+    """GRPO's advantage in one call: ``group_counts`` over the kept samples (every sample with
+    ``global_stats``), ``group_mean_std``, the std floored at ``eps`` with ``global_stats``, then
+    ``normalised_advantage``."""
+    if global_stats:
+        count, pos = group_counts(slot, reward, np.ones(slot.shape[0], np.bool_), n_slots)
+    else:
+        count, pos = group_counts(slot, reward, keep, n_slots)
+    mean, std = group_mean_std(count, pos)
+    if global_stats:
+        for i in range(std.shape[0]):
+            std[i] = max(std[i], eps)  # never nan: as np.maximum
+    return normalised_advantage(slot, reward, keep, mean, std, by_std, eps)
+
+
+@jit
 def policy_update(rng, slot, reward, length, adv, prompts, p, x, noise, ref_len, lr_shared, lr_prompt, scale, phi, u):
     """Apply one SGD step of the logistic policy in place; return the update's norm.
 
@@ -190,8 +210,9 @@ def policy_update(rng, slot, reward, length, adv, prompts, p, x, noise, ref_len,
     ``scale * sum_j A_j score_j`` (times ``lr_shared`` on phi, ``lr_prompt`` on u).
     Because the xi_ij are independent Gaussians, sum_j A_j xi_ij of one slot is
     one Gaussian with variance noise_i^2 sum_j A_j^2 len_j / ref_len: one draw
-    per slot and coordinate, so the cost is O(samples + slots * d).
+    per slot and coordinate, so the cost is O(samples + slots * d).  ``rng``: a Generator or its handle.
     """
+    gen = as_generator(rng)
     S = prompts.shape[0]
     d = x.shape[1]
     signal = np.zeros(S)
@@ -219,8 +240,8 @@ def policy_update(rng, slot, reward, length, adv, prompts, p, x, noise, ref_len,
         k = prompts[i]
         sd = noise[k] * math.sqrt(var[i] / ref_len)
         for c in range(d):
-            dphi[c] += signal[i] * x[k, c] + sd * rng.standard_normal()
-        du[i] = signal[i] + sd * rng.standard_normal()
+            dphi[c] += signal[i] * x[k, c] + sd * gen.standard_normal()
+        du[i] = signal[i] + sd * gen.standard_normal()
     sq = 0.0
     for c in range(d):
         step = lr_shared * scale * dphi[c]
@@ -238,7 +259,9 @@ def grad_norms(rng, slot, reward, length, prompts, p, x, noise, ref_len, extra_d
     """Per-sample norm of the score (r - p)[x; 1] + xi, xi over d + 1 + extra_dims coordinates.
 
     O(samples * d): only for allocators that measure gradient norms (GVM's stage 1).
+    ``rng``: a Generator or its handle.
     """
+    gen = as_generator(rng)
     T = slot.shape[0]
     d = x.shape[1]
     out = np.empty(T)
@@ -249,13 +272,13 @@ def grad_norms(rng, slot, reward, length, prompts, p, x, noise, ref_len, extra_d
         e = reward[t] - p[i]
         sq = 0.0
         for c in range(d):
-            v = e * x[k, c] + sd * rng.standard_normal()
+            v = e * x[k, c] + sd * gen.standard_normal()
             sq += v * v
-        v = e + sd * rng.standard_normal()
+        v = e + sd * gen.standard_normal()
         sq += v * v
         if extra_dims > 0:
             # the extra coordinates hold pure noise: their squared norm is sd^2 chi2(extra_dims)
-            sq += sd * sd * 2.0 * rng.standard_gamma(0.5 * extra_dims)
+            sq += sd * sd * 2.0 * gen.standard_gamma(0.5 * extra_dims)
         out[t] = math.sqrt(sq)
     return out
 

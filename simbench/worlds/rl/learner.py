@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.core._numba import generator_handle
 from simbench.core.config import require
 from simbench.worlds.rl import kernels
 from simbench.worlds.rl.population import Population
@@ -186,7 +187,7 @@ class LogisticPolicy:
         if not self.gated:
             p = self.pass_rate(prompts) if p is None or kl > 0 else p
             return kernels.policy_update(
-                rng, slot, reward, length, adv, prompts, p, pop.x, pop.noise,
+                generator_handle(rng), slot, reward, length, adv, prompts, p, pop.x, pop.noise,
                 self.spec.ref_len, self.spec.lr_shared, self.spec.lr_prompt, 1.0 / n_kept, self.phi, self.u,
             )
         # Format gate: each response is (formed f, correct c), reward = f c.  Draw the latent pair of
@@ -204,7 +205,7 @@ class LogisticPolicy:
         step_g = self.spec.lr_format / n_kept * float(np.dot(adv, formed - s))
         self.g += step_g
         norm = kernels.policy_update(
-            rng, slot, correct.astype(np.int8), length, adv, prompts, q, pop.x, pop.noise,
+            generator_handle(rng), slot, correct.astype(np.int8), length, adv, prompts, q, pop.x, pop.noise,
             self.spec.ref_len, self.spec.lr_shared, self.spec.lr_prompt, 1.0 / n_kept, self.phi, self.u,
         )
         return float(np.hypot(norm, step_g))
