@@ -73,6 +73,12 @@ class StepState:
 
     def add_prompts(self, prompts: np.ndarray, wave: int, cost: np.ndarray) -> None:
         k = len(prompts)
+        if len(self.prompts) == 0:  # the step's first slots (the usual single wave): nothing to append to
+            self.prompts = _read_only(prompts.astype(np.int64, copy=False))
+            self.cost = _read_only(cost.astype(np.float64, copy=False))
+            self.added, self.drawn = _filled(k, wave), _filled(k, 0)
+            self.pos = self.tokens = self.drawn
+            return
         self.prompts = _append(self.prompts, prompts.astype(np.int64, copy=False))
         self.added = _append(self.added, _filled(k, wave))
         self.drawn = _append(self.drawn, _filled(k, 0))
@@ -133,9 +139,13 @@ def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """A read-only np.concatenate([old, new]) of ``old``'s dtype, without copying ``new`` when ``old`` is empty
     (the usual single-wave step; ``new`` itself when it is already read-only, e.g. a shared ``_filled``)."""
     if len(old) == 0:
-        new = new.astype(old.dtype, copy=False)
-        return new if not new.flags.writeable else _frozen(new)
+        return _read_only(new.astype(old.dtype, copy=False))
     return _sealed(np.concatenate([old, new], dtype=old.dtype))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` if it is read-only already (e.g. a shared ``_filled``), else a read-only view of it."""
+    return _frozen(a) if a.flags.writeable else a
 
 
 class Cell:
@@ -390,19 +400,16 @@ class Cell:
         return self.pool
 
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:
-        row = {"step": step}
         spend = self.spending_columns()
         if v is None:
-            row.update(samples=0, tokens=0, prompts=0, trained_prompts=0, trained_samples=0, waves=0,
-                       groups_all_pass=0, groups_all_fail=0, groups_mixed=0, effective_ratio=math.nan)
-            row.update(dict.fromkeys(spend, 0))
+            c = [0] * (9 + len(spend))
         else:
             c = kernels.step_row(v.drawn, v.pos, v.sample_slot, v.sample_length, keep, adv, v.group, self.state.p,
                                  len(self.info.group_names), len(self.PASS_BINS)).tolist()
-            row.update(samples=c[0], tokens=c[1], prompts=c[2], trained_prompts=c[3], trained_samples=c[4], waves=waves,
-                       groups_all_pass=c[5], groups_all_fail=c[6], groups_mixed=c[7],
-                       effective_ratio=c[8] / c[4] if c[4] else math.nan)
-            row.update(zip(spend, c[9:]))
+        row = {"step": step, "samples": c[0], "tokens": c[1], "prompts": c[2], "trained_prompts": c[3],
+               "trained_samples": c[4], "waves": waves, "groups_all_pass": c[5], "groups_all_fail": c[6],
+               "groups_mixed": c[7], "effective_ratio": c[8] / c[4] if c[4] else math.nan}
+        row.update(zip(spend, c[9:]))
         row.update(self.pool_metrics(step))
         if v is not None:
             for role in self._role_flags()[3]:

@@ -86,7 +86,8 @@ def _sigmoid_of_logits(t: np.ndarray, b: np.ndarray, u: np.ndarray | None, promp
             np.exp(t, out=t)
     else:
         np.exp(t, out=t)
-    return kernels.one_over_one_plus(t)
+    kernels.one_over_one_plus(t)
+    return t
 
 
 def mean(a: np.ndarray) -> float:
