@@ -108,11 +108,13 @@ def test_group_advantage_is_the_three_kernels_in_one(seed, n_slots, T, runs, by_
     rng = np.random.default_rng(seed)
     slot = random_slots(rng, n_slots, T, runs)
     reward = rng.integers(0, 2, T).astype(np.int8)
-    keep = rng.random(T) < 0.7
+    keep = rng.random(T) < (0.7 if seed % 2 else 1.0)  # some samples dropped, or none (the view's counts serve)
+    drawn = np.bincount(slot, minlength=n_slots).astype(np.int64)  # a view's counts: every sample's
+    pos = np.bincount(slot, weights=reward, minlength=n_slots).astype(np.int64)
     stats = np.ones(T, bool) if global_stats else keep
     mean, std = kernels.group_mean_std(*kernels.group_counts(slot, reward, stats, n_slots))
     std = np.maximum(std, eps) if global_stats else std
-    got = kernels.group_advantage(slot, reward, keep, n_slots, by_std, eps, global_stats)
+    got = kernels.group_advantage(slot, reward, keep, drawn, pos, by_std, eps, global_stats)
     np.testing.assert_array_equal(got, kernels.normalised_advantage(slot, reward, keep, mean, std, by_std, eps))
     wm, ws = naive.group_mean_std(*naive.group_counts(slot, reward, stats, n_slots))
     ws = np.maximum(ws, eps) if global_stats else ws

@@ -185,6 +185,7 @@ class Cell:
         self.state = StepState()
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
         self.pass_ks = np.array(scenario.learner.pass_at_k, np.int64)
+        self.pass_keys = ("test_pass", *(f"test_pass_at_{k}" for k in scenario.learner.pass_at_k))
         self.eval_due = True
         self._spending_columns = ((), [])
         self._flags = ((), (), False)  # (roles, _role_flags(), whether a role needs time costs)
@@ -393,10 +394,9 @@ class Cell:
         ``eval_step`` says which step's policy they measure.
         """
         if self.eval_due or self.pool is None:
-            ks = self.scenario.learner.pass_at_k
             test = pass_at_ks(self.learner.test_pass_rates(), self.pass_ks).tolist()
-            self.pool = {"train_pass": mean(self.learner.train_pass_rates()), "test_pass": test[0],
-                         **{f"test_pass_at_{k}": v for k, v in zip(ks, test[1:])}, "eval_step": step}
+            self.pool = {"train_pass": mean(self.learner.train_pass_rates()), **dict(zip(self.pass_keys, test)),
+                         "eval_step": step}
         return self.pool
 
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:

@@ -206,15 +206,23 @@ def normalised_advantage(slot, reward, mask, mean, std, by_std, eps):
 
 
 @jit
-def group_advantage(slot, reward, keep, n_slots, by_std, eps, global_stats):
-    """GRPO's advantage in one call: ``group_counts`` over the kept samples (every sample with
+def group_advantage(slot, reward, keep, drawn, pos, by_std, eps, global_stats):
+    """GRPO's advantage in one call: per-slot counts of the kept samples (of every sample with
     ``global_stats``), ``group_mean_std``, the std floored at ``eps`` with ``global_stats``, then
-    ``normalised_advantage``."""
-    if global_stats:
-        count, pos = group_counts(slot, reward, np.ones(slot.shape[0], np.bool_), n_slots)
+    ``normalised_advantage``.
+
+    ``drawn`` and ``pos`` are the slots' counts of every sample (a ``StepView``'s): the counts
+    themselves when every sample counts, where counting them again was a pass over the samples.
+    """
+    every = global_stats
+    if not every:
+        every = True
+        for t in range(keep.shape[0]):
+            every &= keep[t]
+    if every:
+        mean, std = group_mean_std(drawn, pos)
     else:
-        count, pos = group_counts(slot, reward, keep, n_slots)
-    mean, std = group_mean_std(count, pos)
+        mean, std = group_mean_std(*group_counts(slot, reward, keep, drawn.shape[0]))
     if global_stats:
         for i in range(std.shape[0]):
             std[i] = max(std[i], eps)  # never nan: as np.maximum

@@ -91,8 +91,9 @@ def _sigmoid_of_logits(t: np.ndarray, b: np.ndarray, u: np.ndarray | None, promp
 
 
 def mean(a: np.ndarray) -> float:
-    """``float(a.mean())`` of a 1-D float64 array, without ``np.mean``'s Python overhead (the same pairwise sum)."""
-    return float(np.add.reduce(a) / len(a))
+    """``float(a.mean())`` of a 1-D contiguous float64 array, without ``np.mean``'s Python overhead (the same
+    pairwise sum, in a kernel)."""
+    return kernels.pairwise_sum(a, 0, len(a)) / len(a)
 
 
 class LogisticPolicy:

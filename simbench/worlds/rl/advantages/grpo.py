@@ -29,7 +29,7 @@ def group_advantage(view: StepView, keep: np.ndarray, norm_by_std: bool, eps: fl
     ``global_stats`` (Reinforce-Ada): statistics over every drawn sample and sigma = max(std, eps)
     before adding eps again.
     """
-    return kernels.group_advantage(view.sample_slot, view.sample_reward, keep, view.n_slots, norm_by_std, eps, global_stats)
+    return kernels.group_advantage(view.sample_slot, view.sample_reward, keep, view.drawn, view.pos, norm_by_std, eps, global_stats)
 
 
 @register
