@@ -332,6 +332,7 @@ def step_counts(drawn, pos, slot, length, keep, adv):
     samples, tokens, prompts (slots that drew), trained_prompts (slots with a kept
     sample), trained_samples (kept samples), groups all correct, all wrong and
     mixed (among slots that drew), effective samples (kept, |advantage| > 1e-12).
+    ``drawn`` and ``pos`` count every sample of ``slot``, per slot.
     """
     out = np.zeros(9, np.int64)
     S = drawn.shape[0]
@@ -344,9 +345,13 @@ def step_counts(drawn, pos, slot, length, keep, adv):
         kept += m
         effective += m if abs(adv[t]) > 1e-12 else 0
     trained = np.zeros(S, np.bool_)
-    for t in range(slot.shape[0]):
-        if keep[t]:
-            trained[slot[t]] = True
+    if kept < slot.shape[0]:
+        for t in range(slot.shape[0]):
+            if keep[t]:
+                trained[slot[t]] = True
+    else:  # every sample kept: the slots that drew (``drawn`` counts every sample of the step)
+        for i in range(S):
+            trained[i] = drawn[i] > 0
     for i in range(S):
         if trained[i]:
             out[3] += 1
