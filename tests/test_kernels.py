@@ -376,6 +376,43 @@ def test_draw_wave_sums_is_draw_wave_with_its_per_slot_sums(seed, n_slots, max_n
 
 
 @SETTINGS
+@given(seed=seeds, n_slots=st.integers(0, 20), max_n=st.integers(0, 12), p_mode=st.sampled_from(["random", "edges", "mixed"]),
+       sigma=st.sampled_from([0.0, 1e-15, 1e-9, 0.4, 1.5, 30.0]), max_len=st.integers(1, 4000), ties=st.booleans())
+def test_draw_wave_fast_is_draw_wave_sums_bit_for_bit(seed, n_slots, max_n, p_mode, sigma, max_len, ties):
+    """numpy's exp between two kernels: the same samples and sums as the one-pass kernel, and the generator left in
+    the same state; means on half-integers with a tiny sigma put lengths on the rounding's ties, where the scalar
+    exp must decide."""
+    from simbench.core._numba import generator_handle
+
+    rng = np.random.default_rng(seed)
+    n, p, mean_len = random_wave(rng, n_slots, max_n, p_mode)
+    if ties:
+        mean_len = np.floor(mean_len) + 0.5
+    a, b = twin_rngs(seed)
+    got = kernels.draw_wave_fast(generator_handle(a), n, p, mean_len, 1.3, sigma, max_len)
+    want = kernels.draw_wave_sums(b, n, p, mean_len, 1.3, sigma, max_len, math.inf)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+    assert same_state(a, b)
+
+
+def test_wave_lengths_takes_the_scalar_exp_near_a_half_integer():
+    """Where numpy's exp differs from the scalar one (here: a wrong last bit planted), only a product within
+    ``agree`` of a half-integer can round the other way, and there the scalar exp decides."""
+    expo = np.array([0.3, 0.3])
+    m = np.array([100.0, 2.5 / math.exp(0.3)])  # the second sample's product is a tie, up to the last bits
+    slot, reward, n = np.array([0, 1]), np.ones(2, np.int8), np.ones(2, np.int64)
+    scalar = np.array([math.exp(0.3)] * 2)
+    planted = np.nextafter(scalar, 10.0)
+    want = [int(round(m[i] * scalar[i])) for i in range(2)]
+    assert kernels.wave_lengths(n, slot, reward, expo, planted, m, 1.0, 4000, kernels.EXP_AGREE)[0].tolist() == want
+    assert kernels.wave_lengths(n, slot, reward, expo, scalar, m, 1.0, 4000, 0.0)[0].tolist() == want
+    assert kernels.wave_lengths(n, slot, reward, expo, planted, m, 1.0, 4000, 0.0)[0].tolist() != want  # unguarded
+    assert kernels.EXP_AGREE > 100 * np.max(np.abs(np.exp(v := np.linspace(-50, 50, 100_001)) / np.array([math.exp(x) for x in v]) - 1))
+
+
+@SETTINGS
 @given(seed=seeds, n=st.integers(1, 30), d=st.integers(0, 20), k=st.integers(0, 40), fortran=st.booleans())
 def test_gather_rows_matches_reference_and_numpys_layout(seed, n, d, k, fortran):
     rng = np.random.default_rng(seed)

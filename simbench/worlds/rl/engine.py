@@ -234,8 +234,10 @@ class Cell:
         """
         L = self.scenario.population.lengths
         mean_len = self.learner.train.mean_len[prompts]
-        return kernels.draw_wave_sums(generator_handle(self.streams.outcomes), n, self.slot_pass_rates(prompts), mean_len,
-                                 L.wrong_factor, L.sigma, L.max, token_cap)
+        rng = generator_handle(self.streams.outcomes)
+        if token_cap == math.inf:
+            return kernels.draw_wave_fast(rng, n, self.slot_pass_rates(prompts), mean_len, L.wrong_factor, L.sigma, L.max)
+        return kernels.draw_wave_sums(rng, n, self.slot_pass_rates(prompts), mean_len, L.wrong_factor, L.sigma, L.max, token_cap)
 
     def grad_norms(self, prompts, slot, reward, length) -> np.ndarray:
         """Per-sample score norms of freshly drawn samples (for roles with ``needs_grad_norms``)."""

@@ -83,6 +83,110 @@ def draw_wave_sums(rng, n, p, mean_len, wrong_factor, sigma, max_len, token_cap)
     return slot, reward, length, drawn, pos, slot_tokens
 
 
+# The same draw in two kernels around numpy's vectorised exp, for waves without a token cap (the cap
+# stops the draw at a sample that depends on the lengths before it).  The scalar exp was about 60% of
+# the draw; numpy's exp may differ from it in the last bit, which changes a length only when
+# mean * exp lies within a few ulps of a half-integer: there the length is recomputed with the scalar
+# exp, so the lengths are the one-pass kernel's, bit for bit.
+EXP_AGREE = 1e-12  # relative: numpy's and the scalar exp agree far closer (a few 1e-16)
+
+
+@jit
+def draw_wave_exponents(rng, n, p, sigma):
+    """``draw_wave_sums`` without a token cap, up to the lengths: per sample, in the same order, the same
+    uniform (reward) and normal, kept as the length's exponent ``sigma z - sigma^2 / 2``.
+
+    Returns slot (T,) int64, reward (T,) int8, exponent (T,) float64.
+    """
+    gen = as_generator(rng)
+    total = 0
+    for i in range(n.shape[0]):
+        total += max(n[i], 0)
+    slot = np.empty(total, np.int64)
+    reward = np.empty(total, np.int8)
+    expo = np.empty(total)
+    half_var = 0.5 * sigma * sigma
+    t = 0
+    for i in range(n.shape[0]):
+        pi = p[i]
+        for _ in range(n[i]):
+            reward[t] = 1 if gen.random() < pi else 0
+            expo[t] = sigma * gen.standard_normal() - half_var
+            slot[t] = i
+            t += 1
+    return slot, reward, expo
+
+
+@jit
+def _length(v, max_len):
+    """A response's length from mean * exp: rounded half to even (as Python's round), clipped to [1, max_len]."""
+    ln = int(round(v))
+    if ln < 1:
+        ln = 1
+    elif ln > max_len:
+        ln = max_len
+    return ln
+
+
+@jit
+def _exp_decides(v, agree):
+    """Whether ``round(v)`` could change if ``v``'s exp changed by ``agree`` (relative): near a half-integer,
+    beyond 2^52 or nan."""
+    return (v >= 4503599627370496.0) | (abs(v - np.floor(v) - 0.5) <= agree * v) | (v != v)  # |, not or: no branch
+
+
+@jit
+def wave_lengths(n, slot, reward, expo, e, mean_len, wrong_factor, max_len, agree):
+    """The lengths ``round(m exp(expo))`` (m the slot's mean, times ``wrong_factor`` when wrong), clipped to
+    [1, max_len], from ``e`` (numpy's ``exp(expo)``) unless ``m e`` lies within ``agree`` (relative) of a
+    half-integer, where the scalar exp decides as in ``draw_wave_sums``; and the per-slot sums.
+
+    Returns length (T,) int32, drawn, pos, tokens (S,) int64.
+    """
+    S = n.shape[0]
+    length = np.empty(slot.shape[0], np.int32)
+    drawn = np.zeros(S, np.int64)
+    pos = np.zeros(S, np.int64)
+    tokens = np.zeros(S, np.int64)
+    means = np.empty(2)  # the slot's mean length when wrong and when right: a lookup, not a branch on r
+    products = np.empty(slot.shape[0])
+    t = 0
+    for i in range(S):
+        means[1] = mean_len[i]
+        means[0] = mean_len[i] * wrong_factor
+        q, tok = 0, 0
+        for _ in range(n[i]):
+            r = reward[t]
+            v = means[r] * e[t]
+            products[t] = v
+            ln = _length(v, max_len)
+            length[t] = ln
+            q += r
+            tok += ln
+            t += 1
+        drawn[i], pos[i], tokens[i] = max(n[i], 0), q, tok
+    # the near-ties counted in a loop of their own (a vectorised one), fixed in another (about never)
+    near = 0
+    for t in range(slot.shape[0]):
+        near += _exp_decides(products[t], agree)
+    if near:
+        for t in range(slot.shape[0]):
+            if _exp_decides(products[t], agree):
+                m = mean_len[slot[t]] * (1.0 if reward[t] == 1 else wrong_factor)  # as means[r] above
+                ln = _length(m * math.exp(expo[t]), max_len)
+                tokens[slot[t]] += ln - length[t]
+                length[t] = ln
+    return length, drawn, pos, tokens
+
+
+def draw_wave_fast(rng, n, p, mean_len, wrong_factor, sigma, max_len):
+    """``draw_wave_sums`` without a token cap, bit for bit and leaving ``rng`` in the same state: the
+    draws in one kernel, numpy's exp, the lengths in another (see ``EXP_AGREE``)."""
+    slot, reward, expo = draw_wave_exponents(rng, n, p, sigma)
+    length, drawn, pos, tokens = wave_lengths(n, slot, reward, expo, np.exp(expo), mean_len, wrong_factor, max_len, EXP_AGREE)
+    return slot, reward, length, drawn, pos, tokens
+
+
 # Per-slot sums below add a run of consecutive samples of one slot in a register before touching
 # the slot's entry: samples come slot by slot, and adding into the same memory entry sample after
 # sample is bound by store-to-load latency.  Integer sums, so the result does not depend on the order.
