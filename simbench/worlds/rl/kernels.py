@@ -547,20 +547,19 @@ def _block_sum(a, lo, n):
 
 
 @jit
-def pairwise_sum(a, lo, n):
-    """``np.add.reduce(a[lo:lo + n])`` of a contiguous float64 array, bit for bit: numpy's pairwise sum.
+def pairwise_sum(a):
+    """``np.add.reduce(a)`` of a contiguous 1-D float64 array, bit for bit: numpy's pairwise sum.
 
     Above 128 values numpy sums the two halves (the first a multiple of 8) recursively and adds them;
     this walks the same tree with an explicit stack (numba's cache cannot hold a recursive kernel).
+    The whole array only: a constant start would compile a second version of every call below.
     """
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    start = np.empty(64, np.int64)  # 64 halvings cover any int64 length
+    start = np.zeros(64, np.int64)  # 64 halvings cover any int64 length
     size = np.empty(64, np.int64)
     left = np.empty(64)
     has_left = np.zeros(64, np.bool_)
     top = 0
-    start[0], size[0] = lo, n
+    size[0] = a.shape[0]
     while True:
         while size[top] > 128:  # down the left halves
             h = size[top] // 2
@@ -608,7 +607,7 @@ def pass_at_k_means(p, powered, ks):
     (``complements``); k = 1 and 2 are computed here as numpy does them (t, and t * t)."""
     n = p.shape[0]
     out = np.empty(ks.shape[0] + 1)
-    out[0] = pairwise_sum(p, 0, n) / n
+    out[0] = pairwise_sum(p) / n
     scratch = np.empty(n)
     j = 0
     for c in range(ks.shape[0]):
@@ -621,7 +620,7 @@ def pass_at_k_means(p, powered, ks):
             for i in range(n):
                 t = 1.0 - p[i]
                 scratch[i] = 1.0 - (t * t if k == 2 else t)
-        out[c + 1] = pairwise_sum(scratch, 0, n) / n
+        out[c + 1] = pairwise_sum(scratch) / n
     return out
 
 

@@ -93,7 +93,7 @@ def _sigmoid_of_logits(t: np.ndarray, b: np.ndarray, u: np.ndarray | None, promp
 def mean(a: np.ndarray) -> float:
     """``float(a.mean())`` of a 1-D contiguous float64 array, without ``np.mean``'s Python overhead (the same
     pairwise sum, in a kernel)."""
-    return kernels.pairwise_sum(a, 0, len(a)) / len(a)
+    return kernels.pairwise_sum(a) / len(a)
 
 
 class LogisticPolicy:
