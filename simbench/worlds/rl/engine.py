@@ -270,13 +270,12 @@ class Cell:
             st.truth_G = _sealed(self.learner.grad_scale(st.prompts, st.p))
 
     def view(self, st: StepState, step: int, wave: int, budget_left: float, oracle: bool, norms: bool) -> StepView:
+        # positional, in StepView's field order (tests/test_engine.py checks it): keywords cost 0.8 us more per view
         return StepView(
-            step=step, wave=wave, prompts=st.prompts, added_wave=st.added, group=st.group,
-            drawn=st.drawn, pos=st.pos, cost=st.cost, budget_left=budget_left,
-            sample_slot=st.slot, sample_reward=st.reward, sample_length=st.length, sample_wave=st.wave,
-            sample_grad_norm=st.grad_norm if norms else None, history=self.history, info=self.info,
-            truth_p=st.p if oracle else None, truth_G=st.truth_G if oracle else None,
-            time_cost=self.time_cost(st) if self.wants_time_cost else None,
+            step, wave, st.prompts, st.added, st.group, st.drawn, st.pos, st.cost, budget_left,
+            st.slot, st.reward, st.length, st.wave, self.history, self.info,
+            st.p if oracle else None, st.truth_G if oracle else None, st.grad_norm if norms else None,
+            self.time_cost(st) if self.wants_time_cost else None,
         )
 
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:
