@@ -204,3 +204,39 @@ def one_over_one_plus(t):
 def gather_rows(x, rows):
     """The rows of ``x`` at ``rows``, one by one."""
     return np.array([[float(v) for v in x[int(k)]] for k in rows], np.float64).reshape(len(rows), x.shape[1])
+
+
+def pairwise_sum(a):
+    """numpy's pairwise summation, as its C source reads: up to 8 values in a row; up to 128 with 8 accumulators
+    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in a row; above that, the two
+    halves (the first cut down to a multiple of 8) summed recursively and added."""
+    a = [float(v) for v in a]
+    n = len(a)
+    if n < 8:
+        res = 0.0
+        for v in a:
+            res += v
+        return res
+    if n <= 128:
+        r = a[:8]
+        m = n - n % 8
+        for i in range(8, m, 8):
+            for j in range(8):
+                r[j] += a[i + j]
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for v in a[m:]:
+            res += v
+        return res
+    h = n // 2
+    h -= h % 8
+    return pairwise_sum(a[:h]) + pairwise_sum(a[h:])
+
+
+def pass_at_ks(p, ks):
+    """[mean(p)] then, per k, the mean of 1 - (1 - p)^k, in plain numpy (its power, its sum)."""
+    out = [float(np.add.reduce(p) / len(p))]
+    for k in ks:
+        t = 1.0 - p
+        t **= int(k)
+        out.append(float(np.add.reduce(np.subtract(1.0, t, out=t)) / len(t)))
+    return np.array(out)

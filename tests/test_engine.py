@@ -264,3 +264,22 @@ def test_roles_with_their_own_observe_and_step_metrics_are_called_and_a_replaced
     steps = [r["step"] for r in rows[1:]]
     assert steps and seen == [(who, s) for s in steps for who in ("selector", "allocator")]
     assert [r["observed"] for r in rows[1:]] == steps  # each row is made after its step's observe
+
+
+@pytest.mark.parametrize("oracle, norms", [(False, False), (True, True)])
+def test_a_view_holds_each_of_the_steps_arrays_under_its_own_name(oracle, norms):
+    """``Cell.view`` builds the StepView positionally (cheaper): every field gets the state's array of its name."""
+    from simbench.worlds.rl.engine import StepState
+
+    cell = Cell(tiny(engine={"steps": 2, "batch_prompts": 16}), 0, 0)
+    st = StepState()
+    names = {"prompts": "prompts", "added_wave": "added", "group": "group", "drawn": "drawn", "pos": "pos", "cost": "cost",
+             "sample_slot": "slot", "sample_reward": "reward", "sample_length": "length", "sample_wave": "wave",
+             "truth_p": "p", "truth_G": "truth_G", "sample_grad_norm": "grad_norm"}
+    for attr in set(names.values()):
+        setattr(st, attr, np.zeros(1))  # a distinct object each
+    v = cell.view(st, 7, 3, 12.5, oracle, norms)
+    assert (v.step, v.wave, v.budget_left, v.history, v.info, v.time_cost) == (7, 3, 12.5, cell.history, cell.info, None)
+    for field, attr in names.items():
+        shown = (oracle or field not in ("truth_p", "truth_G")) and (norms or field != "sample_grad_norm")
+        assert getattr(v, field) is (getattr(st, attr) if shown else None), field

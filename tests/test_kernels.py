@@ -87,14 +87,38 @@ def test_group_mean_std_matches_reference(seed, S):
 @SETTINGS
 @given(seed=seeds, n_slots=st.integers(1, 20), T=st.integers(0, 200), by_std=st.booleans(), eps=st.sampled_from([0.0, 1e-6, 0.1]))
 def test_normalised_advantage_matches_reference(seed, n_slots, T, by_std, eps):
+    """Bit for bit (signs of zeros included) the reference's per-sample arithmetic, with 0/1 rewards (computed
+    per slot) and others (per sample)."""
     rng = np.random.default_rng(seed)
     slot = rng.integers(0, n_slots, T).astype(np.int64)
-    reward = rng.integers(0, 2, T).astype(np.int8)
+    reward = (rng.integers(0, 2, T) if seed % 3 else rng.integers(-2, 4, T)).astype(np.int8)
     mask = rng.random(T) < 0.8
     mean, std = rng.random(n_slots), rng.uniform(0.05, 1.0, n_slots)
+    mean[rng.random(n_slots) < 0.3] = rng.choice([0.0, 1.0])
     got = kernels.normalised_advantage(slot, reward, mask, mean, std, by_std, eps)
     want = naive.normalised_advantage(slot, reward, mask, mean, std, by_std, eps)
-    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+    assert got.dtype == np.float64 and got.tobytes() == want.tobytes()
+
+
+@SETTINGS
+@given(seed=seeds, n_slots=st.integers(1, 20), T=st.integers(0, 200), runs=st.booleans(), by_std=st.booleans(),
+       eps=st.sampled_from([1e-6, 0.1]), global_stats=st.booleans())
+def test_group_advantage_is_the_three_kernels_in_one(seed, n_slots, T, runs, by_std, eps, global_stats):
+    """Bit for bit the three kernels it fuses (with numpy's maximum for Reinforce-Ada's floor), and the references."""
+    rng = np.random.default_rng(seed)
+    slot = random_slots(rng, n_slots, T, runs)
+    reward = rng.integers(0, 2, T).astype(np.int8)
+    keep = rng.random(T) < (0.7 if seed % 2 else 1.0)  # some samples dropped, or none (the view's counts serve)
+    drawn = np.bincount(slot, minlength=n_slots).astype(np.int64)  # a view's counts: every sample's
+    pos = np.bincount(slot, weights=reward, minlength=n_slots).astype(np.int64)
+    stats = np.ones(T, bool) if global_stats else keep
+    mean, std = kernels.group_mean_std(*kernels.group_counts(slot, reward, stats, n_slots))
+    std = np.maximum(std, eps) if global_stats else std
+    got = kernels.group_advantage(slot, reward, keep, drawn, pos, by_std, eps, global_stats)
+    np.testing.assert_array_equal(got, kernels.normalised_advantage(slot, reward, keep, mean, std, by_std, eps))
+    wm, ws = naive.group_mean_std(*naive.group_counts(slot, reward, stats, n_slots))
+    ws = np.maximum(ws, eps) if global_stats else ws
+    np.testing.assert_allclose(got, naive.normalised_advantage(slot, reward, keep, wm, ws, by_std, eps), rtol=1e-12, atol=0)
 
 
 def random_step(rng, n_prompts, S, T, d):
@@ -201,6 +225,8 @@ def random_step_samples(rng, S, T, runs):
 def test_step_counts_matches_reference(seed, S, T, runs):
     rng = np.random.default_rng(seed)
     slot, _, length, drawn, pos, keep, adv = random_step_samples(rng, max(S, 1), T if S else 0, runs)
+    if seed % 3 == 0:
+        keep[:] = True  # every sample kept: trained slots are the slots that drew
     got = kernels.step_counts(drawn, pos, slot, length, keep, adv)
     np.testing.assert_array_equal(got, naive.step_counts(drawn, pos, slot, length, keep, adv))
 
@@ -244,6 +270,34 @@ def test_a_generator_reaches_kernels_with_its_own_stream(bitgen):
         assert a.random() == b.random()
 
 
+@pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.MT19937, np.random.SFC64, np.random.Philox])
+def test_a_generator_handle_draws_the_generators_own_stream(bitgen):
+    """``generator_handle`` (what the engine passes): the same draws as the Generator itself, from its state, which
+    it advances; with many short-lived generators (cache entries evicted, addresses reused) and every kernel."""
+    from simbench.core._numba import generator_handle
+
+    n, p, mean_len = random_wave(np.random.default_rng(1), 6, 5, "random")
+    for seed in range(300):
+        a, b = np.random.Generator(bitgen(seed)), np.random.Generator(bitgen(seed))
+        got = kernels.draw_wave_sums(generator_handle(a), n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        want = kernels.draw_wave_sums(b, n, p, mean_len, 1.3, 0.4, 3000, math.inf)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        assert a.random() == b.random()
+    rng = np.random.default_rng(5)
+    S, T, d = 5, 40, 3
+    slot, reward, length = np.sort(rng.integers(0, S, T)), rng.integers(0, 2, T).astype(np.int8), rng.integers(1, 900, T)
+    prompts, x, noise = np.arange(S), rng.normal(size=(S, d)), rng.random(S)
+    a, b = np.random.Generator(bitgen(7)), np.random.Generator(bitgen(7))
+    np.testing.assert_array_equal(kernels.grad_norms(generator_handle(a), slot, reward, length, prompts, p[:S], x, noise, 600.0, 4),
+                                  kernels.grad_norms(b, slot, reward, length, prompts, p[:S], x, noise, 600.0, 4))
+    adv = rng.normal(size=T)
+    phi_a, u_a, phi_b, u_b = np.zeros(d), np.zeros(S), np.zeros(d), np.zeros(S)
+    norm_a = kernels.policy_update(generator_handle(a), slot, reward, length, adv, prompts, p[:S], x, noise, 600.0, 0.1, 1.0, 0.5, phi_a, u_a)
+    norm_b = kernels.policy_update(b, slot, reward, length, adv, prompts, p[:S], x, noise, 600.0, 0.1, 1.0, 0.5, phi_b, u_b)
+    assert norm_a == norm_b and (phi_a == phi_b).all() and (u_a == u_b).all() and a.random() == b.random()
+
+
 logits = st.one_of(st.floats(-800, 800), st.sampled_from([-math.inf, math.inf, 0.0, -0.0, 709.5, -709.5, 710.0, -710.0]))
 
 
@@ -263,7 +317,8 @@ def test_neg_logits_and_one_over_one_plus_match_reference(seed, n, gather, with_
     np.testing.assert_array_equal(got_t, want_t)
     assert risky == want_risky
     e = np.exp(np.minimum(got_t, 700.0))
-    np.testing.assert_array_equal(kernels.one_over_one_plus(e.copy()), naive.one_over_one_plus(e))
+    kernels.one_over_one_plus(got := e.copy())
+    np.testing.assert_array_equal(got, naive.one_over_one_plus(e))
 
 
 @SETTINGS
@@ -321,6 +376,43 @@ def test_draw_wave_sums_is_draw_wave_with_its_per_slot_sums(seed, n_slots, max_n
 
 
 @SETTINGS
+@given(seed=seeds, n_slots=st.integers(0, 20), max_n=st.integers(0, 12), p_mode=st.sampled_from(["random", "edges", "mixed"]),
+       sigma=st.sampled_from([0.0, 1e-15, 1e-9, 0.4, 1.5, 30.0]), max_len=st.integers(1, 4000), ties=st.booleans())
+def test_draw_wave_fast_is_draw_wave_sums_bit_for_bit(seed, n_slots, max_n, p_mode, sigma, max_len, ties):
+    """numpy's exp between two kernels: the same samples and sums as the one-pass kernel, and the generator left in
+    the same state; means on half-integers with a tiny sigma put lengths on the rounding's ties, where the scalar
+    exp must decide."""
+    from simbench.core._numba import generator_handle
+
+    rng = np.random.default_rng(seed)
+    n, p, mean_len = random_wave(rng, n_slots, max_n, p_mode)
+    if ties:
+        mean_len = np.floor(mean_len) + 0.5
+    a, b = twin_rngs(seed)
+    got = kernels.draw_wave_fast(generator_handle(a), n, p, mean_len, 1.3, sigma, max_len)
+    want = kernels.draw_wave_sums(b, n, p, mean_len, 1.3, sigma, max_len, math.inf)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+    assert same_state(a, b)
+
+
+def test_wave_lengths_takes_the_scalar_exp_near_a_half_integer():
+    """Where numpy's exp differs from the scalar one (here: a wrong last bit planted), only a product within
+    ``agree`` of a half-integer can round the other way, and there the scalar exp decides."""
+    expo = np.array([0.3, 0.3])
+    m = np.array([100.0, 2.5 / math.exp(0.3)])  # the second sample's product is a tie, up to the last bits
+    slot, reward, n = np.array([0, 1]), np.ones(2, np.int8), np.ones(2, np.int64)
+    scalar = np.array([math.exp(0.3)] * 2)
+    planted = np.nextafter(scalar, 10.0)
+    want = [int(round(m[i] * scalar[i])) for i in range(2)]
+    assert kernels.wave_lengths(n, slot, reward, expo, planted, m, 1.0, 4000, kernels.EXP_AGREE)[0].tolist() == want
+    assert kernels.wave_lengths(n, slot, reward, expo, scalar, m, 1.0, 4000, 0.0)[0].tolist() == want
+    assert kernels.wave_lengths(n, slot, reward, expo, planted, m, 1.0, 4000, 0.0)[0].tolist() != want  # unguarded
+    assert kernels.EXP_AGREE > 100 * np.max(np.abs(np.exp(v := np.linspace(-50, 50, 100_001)) / np.array([math.exp(x) for x in v]) - 1))
+
+
+@SETTINGS
 @given(seed=seeds, n=st.integers(1, 30), d=st.integers(0, 20), k=st.integers(0, 40), fortran=st.booleans())
 def test_gather_rows_matches_reference_and_numpys_layout(seed, n, d, k, fortran):
     rng = np.random.default_rng(seed)
@@ -330,3 +422,30 @@ def test_gather_rows_matches_reference_and_numpys_layout(seed, n, d, k, fortran)
     got = kernels.gather_rows(x, rows)
     np.testing.assert_array_equal(got, naive.gather_rows(x, rows))
     assert got.flags.c_contiguous == x[rows].flags.c_contiguous and got.shape == x[rows].shape
+
+
+sizes = st.one_of(st.integers(0, 300), st.sampled_from([511, 512, 513, 1031, 4096, 8191, 8192, 8193, 20_001]))
+
+
+@SETTINGS
+@given(seed=seeds, n=sizes, offset=st.integers(0, 9), spread=st.sampled_from([0.0, 3.0, 30.0]))
+def test_pairwise_sum_matches_reference_and_numpys_sum(seed, n, offset, spread):
+    """numpy's pairwise order, bit for bit: values of mixed magnitudes, so that another order would show."""
+    rng = np.random.default_rng(seed)
+    a = rng.random(n + offset) * 10.0 ** rng.uniform(-spread, spread, n + offset)
+    got = kernels.pairwise_sum(a[offset:])
+    assert got == naive.pairwise_sum(a[offset:])
+    assert got == np.add.reduce(a[offset:])
+
+
+@SETTINGS
+@given(seed=seeds, n=sizes.filter(bool), ks=st.lists(st.integers(1, 70), max_size=5), edges=st.booleans())
+def test_pass_at_ks_is_numpys_pass_at_k_bit_for_bit(seed, n, ks, edges):
+    from simbench.worlds.rl.learner import pass_at_ks
+
+    rng = np.random.default_rng(seed)
+    p = rng.random(n) ** rng.uniform(0.05, 20.0, n)  # pass rates near 0 and 1 as well
+    if edges:
+        p[rng.random(n) < 0.3] = rng.choice([0.0, 1.0, 1e-300, 1 - 1e-16])
+    ks = np.array(ks, np.int64)
+    np.testing.assert_array_equal(pass_at_ks(p, ks), naive.pass_at_ks(p, ks))

@@ -79,9 +79,11 @@ def mean_updates(pol, estimator, n, draws, seed):
     out = np.empty((draws, pol.phi.shape[0] + K + pol.gated))
     ns = np.full(K, n, np.int64)
     for t in range(draws):
-        slot, reward, length, _ = kernels.draw_wave(rng, ns, p, pol.train.mean_len, 1.3, 0.4, 3072, math.inf)
+        slot, reward, length, drawn = kernels.draw_wave(rng, ns, p, pol.train.mean_len, 1.3, 0.4, 3072, math.inf)
         keep = np.ones(len(slot), bool)
-        adv = est.advantages(SimpleNamespace(sample_slot=slot, sample_reward=reward, n_slots=K), keep)
+        pos = np.bincount(slot, weights=reward, minlength=K).astype(np.int64)
+        view = SimpleNamespace(sample_slot=slot, sample_reward=reward, n_slots=K, drawn=drawn, pos=pos)
+        adv = est.advantages(view, keep)
         phi0, u0, g0 = pol.phi.copy(), pol.u.copy(), pol.g
         pol.update(rng, prompts, slot, reward, length, adv, len(slot))
         out[t, : len(phi0)] = pol.phi - phi0

@@ -13,7 +13,7 @@ from foundation_helpers import tiny
 from scipy import special, stats
 
 from simbench.worlds.rl.engine import Cell, run_cell
-from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy, logit, pass_at_k, sigmoid
+from simbench.worlds.rl.learner import LearnerSpec, LogisticPolicy, logit, pass_at_ks, sigmoid
 from simbench.worlds.rl.population import GroupSpec, PassRateSpec, PopulationSpec, make_population
 
 ALPHA = 1e-3
@@ -32,7 +32,7 @@ def test_pass_at_k_matches_the_beta_closed_form():
     train, test = pool(PassRateSpec("beta", a=A, b=B), n=n)
     ks = np.arange(1, 257)
     for p in (train.p0, test.p0):
-        got = np.array([pass_at_k(p, k) for k in ks])
+        got = np.array([pass_at_ks(p, np.array([k]))[1] for k in ks])
         want = 1.0 - np.exp(special.betaln(A, B + ks) - special.betaln(A, B))
         # standard error of the Monte-Carlo mean of (1 - p)^k, per k
         se = np.array([np.std((1.0 - p) ** k, ddof=1) for k in ks]) / math.sqrt(n)

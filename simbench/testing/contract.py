@@ -9,6 +9,7 @@ real engine, which checks every wave.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import pickle
 
@@ -202,6 +203,17 @@ class AllocatorContract(RoleContract):
     def test_hundred_thousand_prompts(self):
         view = self.view(1, 100_000, budget=800_000.0, history_steps=1)
         self.check_valid(self.call(view), view)
+
+    def test_no_samples_after_its_declared_waves(self):
+        """An allocator that declares ``waves`` asks for nothing after them (the engine no longer asks it)."""
+        waves = self.make_allocator().waves
+        if waves is None:
+            return
+        for seed in range(3):
+            view = self.view(seed, 24, wave=waves, budget=4096.0)
+            # slots from the first wave with samples, and slots new in this one
+            fresh = dataclasses.replace(view, added_wave=np.full(24, waves, np.int64))
+            assert self.call(view, seed).sum() == 0 and self.call(fresh, seed).sum() == 0
 
     def test_runs_in_the_engine(self):
         """A short run of the real engine, which checks shape, integers and budget at every wave."""

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.core._numba import generator_handle
 from simbench.core.config import ConfigError, UserError, memory_bytes, require_memory
 from simbench.core.roles import Role
 from simbench.cost import marginal
 from simbench.cost.ledger import CostLedger, draw_prompt_lengths
 from simbench.worlds.rl import kernels
-from simbench.worlds.rl.learner import LogisticPolicy, mean, pass_at_k
+from simbench.worlds.rl.learner import LogisticPolicy, mean, pass_at_ks
 from simbench.worlds.rl.population import make_population, prompt_length_seed
 from simbench.worlds.rl.roles import History, RunInfo, StepView
 from simbench.worlds.rl.scenario import Scenario, build_roles
@@ -72,6 +73,12 @@ class StepState:
 
     def add_prompts(self, prompts: np.ndarray, wave: int, cost: np.ndarray) -> None:
         k = len(prompts)
+        if len(self.prompts) == 0:  # the step's first slots (the usual single wave): nothing to append to
+            self.prompts = _read_only(prompts.astype(np.int64, copy=False))
+            self.cost = _read_only(cost.astype(np.float64, copy=False))
+            self.added, self.drawn = _filled(k, wave), _filled(k, 0)
+            self.pos = self.tokens = self.drawn
+            return
         self.prompts = _append(self.prompts, prompts.astype(np.int64, copy=False))
         self.added = _append(self.added, _filled(k, wave))
         self.drawn = _append(self.drawn, _filled(k, 0))
@@ -89,16 +96,24 @@ class StepState:
         if len(self.slot):
             drawn, pos, tokens = self.drawn + drawn, self.pos + pos, self.tokens + tokens
         # else the step's first samples: the sums are still all zeros, and x + 0 is x
-        self.drawn, self.pos, self.tokens = _frozen(drawn), _frozen(pos), _frozen(tokens)
-        self.slot = _append(self.slot, slot)
-        self.reward = _append(self.reward, reward)
-        self.length = _append(self.length, length)
+        self.drawn, self.pos, self.tokens = _sealed(drawn), _sealed(pos), _sealed(tokens)
+        # the world's draw made these for the step: read-only in place, no views
+        self.slot = _append(self.slot, _sealed(slot))
+        self.reward = _append(self.reward, _sealed(reward))
+        self.length = _append(self.length, _sealed(length))
         self.wave = _append(self.wave, _filled(len(slot), wave))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
     """A read-only view of ``a`` (the caller keeps its own array writable)."""
     a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+def _sealed(a: np.ndarray) -> np.ndarray:
+    """``a`` itself made read-only: for arrays made for the step (by a kernel, a sum, a gather), which no one
+    else holds, where a view would cost as much again."""
     a.flags.writeable = False
     return a
 
@@ -122,10 +137,15 @@ def _filled(n: int, value, dtype=np.int64) -> np.ndarray:
 
 def _append(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """A read-only np.concatenate([old, new]) of ``old``'s dtype, without copying ``new`` when ``old`` is empty
-    (the usual single-wave step)."""
+    (the usual single-wave step; ``new`` itself when it is already read-only, e.g. a shared ``_filled``)."""
     if len(old) == 0:
-        return _frozen(new.astype(old.dtype, copy=False))
-    return _frozen(np.concatenate([old, new], dtype=old.dtype))
+        return _read_only(new.astype(old.dtype, copy=False))
+    return _sealed(np.concatenate([old, new], dtype=old.dtype))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` if it is read-only already (e.g. a shared ``_filled``), else a read-only view of it."""
+    return _frozen(a) if a.flags.writeable else a
 
 
 class Cell:
@@ -164,6 +184,8 @@ class Cell:
         self.memory = memory_bytes()
         self.state = StepState()
         self.pool = None  # the latest pool-wide metrics (see ``pool_metrics``)
+        self.pass_ks = np.array(scenario.learner.pass_at_k, np.int64)
+        self.pass_keys = ("test_pass", *(f"test_pass_at_{k}" for k in scenario.learner.pass_at_k))
         self.eval_due = True
         self._spending_columns = ((), [])
         self._flags = ((), (), False)  # (roles, _role_flags(), whether a role needs time costs)
@@ -212,13 +234,15 @@ class Cell:
         """
         L = self.scenario.population.lengths
         mean_len = self.learner.train.mean_len[prompts]
-        return kernels.draw_wave_sums(self.streams.outcomes, n, self.slot_pass_rates(prompts), mean_len,
-                                 L.wrong_factor, L.sigma, L.max, token_cap)
+        rng = generator_handle(self.streams.outcomes)
+        if token_cap == math.inf:
+            return kernels.draw_wave_fast(rng, n, self.slot_pass_rates(prompts), mean_len, L.wrong_factor, L.sigma, L.max)
+        return kernels.draw_wave_sums(rng, n, self.slot_pass_rates(prompts), mean_len, L.wrong_factor, L.sigma, L.max, token_cap)
 
     def grad_norms(self, prompts, slot, reward, length) -> np.ndarray:
         """Per-sample score norms of freshly drawn samples (for roles with ``needs_grad_norms``)."""
         pop = self.learner.train
-        return kernels.grad_norms(self.streams.learner, slot, reward, length, prompts, self.slot_pass_rates(prompts),
+        return kernels.grad_norms(generator_handle(self.streams.learner), slot, reward, length, prompts, self.slot_pass_rates(prompts),
                                   pop.x, pop.noise, self.scenario.learner.ref_len, self.scenario.learner.extra_dims)
 
     # -- one step ---------------------------------------------------------
@@ -240,19 +264,18 @@ class Cell:
     def add_prompts(self, st: StepState, prompts: np.ndarray, wave: int, oracle: bool) -> None:
         """New slots, with what the step keeps per slot: pass rate, cost, group (and the oracle's truth)."""
         st.add_prompts(prompts, wave, self.cost(prompts))
-        st.p = _frozen(self.learner.pass_rate(st.prompts))
-        st.group = _frozen(self.info.group[st.prompts])
+        st.p = _sealed(self.learner.pass_rate(st.prompts))
+        st.group = _sealed(self.info.group[st.prompts])
         if oracle:
-            st.truth_G = _frozen(self.learner.grad_scale(st.prompts, st.p))
+            st.truth_G = _sealed(self.learner.grad_scale(st.prompts, st.p))
 
     def view(self, st: StepState, step: int, wave: int, budget_left: float, oracle: bool, norms: bool) -> StepView:
+        # positional, in StepView's field order (tests/test_engine.py checks it): keywords cost 0.8 us more per view
         return StepView(
-            step=step, wave=wave, prompts=st.prompts, added_wave=st.added, group=st.group,
-            drawn=st.drawn, pos=st.pos, cost=st.cost, budget_left=budget_left,
-            sample_slot=st.slot, sample_reward=st.reward, sample_length=st.length, sample_wave=st.wave,
-            sample_grad_norm=st.grad_norm if norms else None, history=self.history, info=self.info,
-            truth_p=st.p if oracle else None, truth_G=st.truth_G if oracle else None,
-            time_cost=self.time_cost(st) if self.wants_time_cost else None,
+            step, wave, st.prompts, st.added, st.group, st.drawn, st.pos, st.cost, budget_left,
+            st.slot, st.reward, st.length, st.wave, self.history, self.info,
+            st.p if oracle else None, st.truth_G if oracle else None, st.grad_norm if norms else None,
+            self.time_cost(st) if self.wants_time_cost else None,
         )
 
     def run_step(self, step: int, total_left: float) -> tuple[StepView, np.ndarray, np.ndarray, int]:
@@ -284,7 +307,7 @@ class Cell:
                 st.grad_norm = _append(st.grad_norm, self.grad_norms(st.prompts, slot, reward, length))
             st.spent += float(length.sum()) if tokens else float(len(slot))
             waves += 1
-            if budget - st.spent <= 0 or len(slot) < total:
+            if budget - st.spent <= 0 or len(slot) < total or waves == self.allocator.waves:
                 break
         if v.wave != waves or v.budget_left != budget - st.spent or v.drawn is not st.drawn or v.prompts is not st.prompts:
             v = self.view(st, step, waves, budget - st.spent, oracle, norms)
@@ -351,9 +374,9 @@ class Cell:
         st = self.state
         # the step's per-slot tokens, summed as the samples came (a view of another step's samples: sum them)
         tokens = st.tokens if v.sample_slot is st.slot else kernels.slot_sums(v.sample_slot, v.sample_length, v.n_slots)
-        kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
+        total = kernels.fold_history(v.prompts, v.drawn, v.pos, tokens, v.step, h.n, h.pos, h.tokens, h.last_n, h.last_pos, h.last_step)
         self.seen_n += len(v.sample_slot)  # every drawn sample is in the step's sample arrays
-        self.seen_tokens += float(tokens.sum())
+        self.seen_tokens += float(total)
         if self.seen_n > 0:
             self.mean_len_seen = self.seen_tokens / self.seen_n
 
@@ -372,28 +395,22 @@ class Cell:
         ``eval_step`` says which step's policy they measure.
         """
         if self.eval_due or self.pool is None:
-            tr = self.learner.train_pass_rates()
-            te = self.learner.test_pass_rates()
-            self.pool = {"train_pass": mean(tr), "test_pass": mean(te)}
-            for k in self.scenario.learner.pass_at_k:
-                self.pool[f"test_pass_at_{k}"] = pass_at_k(te, k)
-            self.pool["eval_step"] = step
+            test = pass_at_ks(self.learner.test_pass_rates(), self.pass_ks).tolist()
+            self.pool = {"train_pass": mean(self.learner.train_pass_rates()), **dict(zip(self.pass_keys, test)),
+                         "eval_step": step}
         return self.pool
 
     def metrics(self, step: int, v: StepView | None, keep, adv, waves: int) -> dict:
-        row = {"step": step}
         spend = self.spending_columns()
         if v is None:
-            row.update(samples=0, tokens=0, prompts=0, trained_prompts=0, trained_samples=0, waves=0,
-                       groups_all_pass=0, groups_all_fail=0, groups_mixed=0, effective_ratio=math.nan)
-            row.update(dict.fromkeys(spend, 0))
+            c = [0] * (9 + len(spend))
         else:
             c = kernels.step_row(v.drawn, v.pos, v.sample_slot, v.sample_length, keep, adv, v.group, self.state.p,
                                  len(self.info.group_names), len(self.PASS_BINS)).tolist()
-            row.update(samples=c[0], tokens=c[1], prompts=c[2], trained_prompts=c[3], trained_samples=c[4], waves=waves,
-                       groups_all_pass=c[5], groups_all_fail=c[6], groups_mixed=c[7],
-                       effective_ratio=c[8] / c[4] if c[4] else math.nan)
-            row.update(zip(spend, c[9:]))
+        row = {"step": step, "samples": c[0], "tokens": c[1], "prompts": c[2], "trained_prompts": c[3],
+               "trained_samples": c[4], "waves": waves, "groups_all_pass": c[5], "groups_all_fail": c[6],
+               "groups_mixed": c[7], "effective_ratio": c[8] / c[4] if c[4] else math.nan}
+        row.update(zip(spend, c[9:]))
         row.update(self.pool_metrics(step))
         if v is not None:
             for role in self._role_flags()[3]:

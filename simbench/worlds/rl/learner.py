@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simbench.core._numba import generator_handle
 from simbench.core.config import require
 from simbench.worlds.rl import kernels
 from simbench.worlds.rl.population import Population
@@ -85,12 +86,14 @@ def _sigmoid_of_logits(t: np.ndarray, b: np.ndarray, u: np.ndarray | None, promp
             np.exp(t, out=t)
     else:
         np.exp(t, out=t)
-    return kernels.one_over_one_plus(t)
+    kernels.one_over_one_plus(t)
+    return t
 
 
 def mean(a: np.ndarray) -> float:
-    """``float(a.mean())`` of a 1-D float64 array, without ``np.mean``'s Python overhead (the same pairwise sum)."""
-    return float(np.add.reduce(a) / len(a))
+    """``float(a.mean())`` of a 1-D contiguous float64 array, without ``np.mean``'s Python overhead (the same
+    pairwise sum, in a kernel)."""
+    return kernels.pairwise_sum(a) / len(a)
 
 
 class LogisticPolicy:
@@ -186,7 +189,7 @@ class LogisticPolicy:
         if not self.gated:
             p = self.pass_rate(prompts) if p is None or kl > 0 else p
             return kernels.policy_update(
-                rng, slot, reward, length, adv, prompts, p, pop.x, pop.noise,
+                generator_handle(rng), slot, reward, length, adv, prompts, p, pop.x, pop.noise,
                 self.spec.ref_len, self.spec.lr_shared, self.spec.lr_prompt, 1.0 / n_kept, self.phi, self.u,
             )
         # Format gate: each response is (formed f, correct c), reward = f c.  Draw the latent pair of
@@ -204,14 +207,20 @@ class LogisticPolicy:
         step_g = self.spec.lr_format / n_kept * float(np.dot(adv, formed - s))
         self.g += step_g
         norm = kernels.policy_update(
-            rng, slot, correct.astype(np.int8), length, adv, prompts, q, pop.x, pop.noise,
+            generator_handle(rng), slot, correct.astype(np.int8), length, adv, prompts, q, pop.x, pop.noise,
             self.spec.ref_len, self.spec.lr_shared, self.spec.lr_prompt, 1.0 / n_kept, self.phi, self.u,
         )
         return float(np.hypot(norm, step_g))
 
 
-def pass_at_k(p: np.ndarray, k: int) -> float:
-    """Mean over prompts of 1 - (1 - p)^k."""
-    t = 1.0 - p
-    t **= k  # numpy's scalar-power fast paths (k = 1, 2) as in (1 - p) ** k
-    return mean(np.subtract(1.0, t, out=t))
+def pass_at_ks(p: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """``[mean(p)]`` then, for each k of ``ks`` (int64), pass@k: the mean over prompts of ``1 - (1 - p)^k``.
+
+    Bit for bit numpy's ``t = 1 - p; t **= k; np.add.reduce(1 - t) / len(t)`` per k, in three calls
+    whatever the number of k: numpy's power (whose bits depend on the CPU's vector unit) raises all the
+    rows that need it at once, the rest is one kernel each side.
+    """
+    rows, exps = kernels.complements(p, ks)
+    if len(rows):
+        np.power(rows, exps, out=rows)
+    return kernels.pass_at_k_means(p, rows, ks)

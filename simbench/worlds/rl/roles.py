@@ -117,6 +117,9 @@ class SampleAllocator(Role):
     """Decides how many responses each slot gets, wave by wave."""
 
     role = "allocator"
+    #: The most waves the allocator draws in one step, if it knows (1: one wave, as uniform GRPO); the engine
+    #: stops after that many instead of asking once more for the all-zeros answer.  None: ask until all zeros.
+    waves: int | None = None
 
     def prompts_wanted(self, view: StepView) -> int:
         """How many new prompts to add before this wave (default: one batch at wave 0)."""

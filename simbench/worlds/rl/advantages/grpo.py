@@ -24,14 +24,12 @@ class GRPOParams:
 
 
 def group_advantage(view: StepView, keep: np.ndarray, norm_by_std: bool, eps: float, global_stats: bool) -> np.ndarray:
-    """(r - mean) / (std + eps) per slot; a group of one gets mean 0, std 1 (verl)."""
-    stats_mask = np.ones(len(keep), bool) if global_stats else keep
-    count, pos = kernels.group_counts(view.sample_slot, view.sample_reward, stats_mask, view.n_slots)
-    mean, std = kernels.group_mean_std(count, pos)
-    if global_stats:
-        # Reinforce-Ada: sigma = max(std, eps) before adding eps again
-        std = np.maximum(std, eps)
-    return kernels.normalised_advantage(view.sample_slot, view.sample_reward, keep, mean, std, norm_by_std, eps)
+    """(r - mean) / (std + eps) per slot; a group of one gets mean 0, std 1 (verl).
+
+    ``global_stats`` (Reinforce-Ada): statistics over every drawn sample and sigma = max(std, eps)
+    before adding eps again.
+    """
+    return kernels.group_advantage(view.sample_slot, view.sample_reward, keep, view.drawn, view.pos, norm_by_std, eps, global_stats)
 
 
 @register

@@ -1,6 +1,8 @@
 """Fitting a per-slot request into the step's budget: shared by the allocators."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -10,7 +12,7 @@ def fit_to_budget(n: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
     The request is cut to ``min(n, m)`` with the largest common cap ``m`` that
     fits, which keeps the result equivariant to slot order.
     """
-    if not np.isfinite(budget) or float(np.dot(n, cost)) <= budget:
+    if not math.isfinite(budget) or float(np.dot(n, cost)) <= budget:
         return n
     lo, hi = 0, int(n.max(initial=0))
     while lo < hi:  # largest cap m with sum(min(n, m) * cost) <= budget
@@ -29,7 +31,7 @@ def fit_whole_groups(n: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarr
     the rest nothing once the next group would not fit.  Slot order is the
     selector's random order, so no prompt is favoured.
     """
-    if not np.isfinite(budget) or float(np.dot(n, cost)) <= budget:
+    if not math.isfinite(budget) or float(np.dot(n, cost)) <= budget:
         return n
     fits = np.cumsum(n * cost) <= budget * (1 + 1e-12)
     fits &= np.cumsum(~fits) == 0  # a prefix: stop at the first group that does not fit

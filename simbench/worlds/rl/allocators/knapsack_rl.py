@@ -120,6 +120,7 @@ class KnapsackRL(SampleAllocator):
 
     name = "knapsack_rl"
     Params = KnapsackRLParams
+    waves = 1  # its allocate returns all zeros after wave 0
 
     def reset(self, info: RunInfo, rng: np.random.Generator) -> None:
         super().reset(info, rng)

@@ -31,6 +31,7 @@ class Uniform(SampleAllocator):
 
     name = "uniform"
     Params = UniformParams
+    waves = 1  # its allocate returns all zeros after wave 0
 
     def allocate(self, view: StepView) -> np.ndarray:
         if view.wave > 0:
