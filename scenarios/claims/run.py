@@ -279,7 +279,7 @@ With the learner fitted to appearances {other} instead, {moved} of the {claims} 
   verl GRPO), pinned in `scenarios/claims/calibrated.py` before any claim was run; nothing is tuned to the
   papers. Papers whose base model differs (Knapsack-RL 7B, DAPO 32B, MoPPS's distilled 1.5B, DUMP's 7B
   instruct) are simulated with this 1.5B learner as a stand-in.
-- **Speedup** on an axis: the baseline's Kaplan-Meier median of steps (samples, tokens) to the target
+- **Speedup** on an axis: the baseline's Kaplan-Meier median of steps (samples, tokens, hours) to the target
   over the strategy's; > 1 means the strategy gets there sooner. The target is the report's default: 90%
   of the smallest gain in test pass rate (peak minus initial) of any baseline seed. Runs that never reach
   it are censored at their end; a speedup of 0 means the strategy's median never reached it.
@@ -299,8 +299,14 @@ With the learner fitted to appearances {other} instead, {moved} of the {claims} 
   fitted to appearances {other} (`params_forecast` of `reports/validate-one_shot_rlvr/validation.json`,
   pinned as `FORECAST` in `scenarios/claims/calibrated.py`; `kl_coef` stays 0 where the paper trains
   without KL). A proper interval needs the calibration to report its spread.
-- No claim scenario has a `[cost]` table yet, so there is no hours column (the command adds one for a
-  scenario that has).
+- **Hours**: the wall-clock hours of the simulated cluster to the target, from each scenario's `[cost]`
+  table (the paper's model and GPUs where a preset covers them, else the nearest preset as a stand-in, named
+  in the scenario's header): a colocated, synchronous verl step holds every GPU, so the GPU-hours are these
+  hours times the GPUs and their speedup is the same. Generation is priced per wave with the engines'
+  batching and stragglers, training on the kept samples' tokens; engine speeds are the presets'
+  placeholders, not fitted, and response lengths are simbench's default law cut at the paper's maximum.
+  The assumptions are in [cost.md](cost.md). The `[cost]` table is not part of the world: every other
+  column is the same with or without it.
 
 ## The table
 
@@ -318,7 +324,7 @@ strategy of a scenario), and these steps:
 How this differs from the papers (details in [claims-settings.md](claims-settings.md)): one SGD step per
 batch on the mean over kept samples (the papers: AdamW, several mini-batch updates, PPO clipping,
 token-mean losses); 0/1 rewards; test prompts drawn from the training law, not benchmarks; response
-lengths are simbench's defaults (the calibration log has no token counts), so the tokens axis is
+lengths are simbench's defaults (the calibration log has no token counts), so the tokens and hours axes are
 indicative; GVM estimates every step instead of once per iteration; MoPPS's candidates are drawn each step
 rather than per epoch; DUMP's per-source pass rates are read off the paper's figures, not calibrated.
 """
