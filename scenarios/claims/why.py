@@ -159,47 +159,47 @@ def _claim(strategy: str, baseline: str, axis: str) -> int:
 
 QUESTIONS = (
     Question(_claim("reinforce_ada-balanced", "grpo-n4", "samples"), """\
-Per step the balanced rule beats GRPO-n4 in every setting, but it draws about four times GRPO-n4's samples
-per step ("samples / step": rounds of 8 up to 32 per prompt, 4 kept), and the speedup in samples is the
-speedup in steps divided by that ratio. "Up to 2x" at the same inference budget would need a per-step
-speedup of twice the samples ratio, about 8x; across learning rates, batch, screening and steps it stays
-below 1.5x, although the rule raises the share of trained samples in mixed groups by 70-80% (the
-effective-ratio column). Against GRPO n = 16, which draws about as many samples per step, the balanced rule
-is not faster even per step. In this learner the discarded draws are pure cost and a step with more mixed
-groups teaches only somewhat more: the paper's figure needs a group of 4 selected from many draws to teach
-far more than the learner, calibrated on uniform GRPO only, lets it. The shipped log cannot test that
-(section 2): it has one allocation rule."""),
+Per step the balanced rule's point estimate is above GRPO-n4's in every setting, but it draws about four
+times GRPO-n4's samples per step ("samples / step": rounds of 8 up to 32 per prompt, 4 kept), and the
+speedup in samples is the speedup in steps divided by that ratio. "Up to 2x" at the same inference budget
+would need a per-step speedup of twice the samples ratio, about 8x; across learning rates, batch, screening
+and steps it stays below 1.5x, although the rule raises the share of trained samples in mixed groups by
+68-82% (the effective-ratio column). Against GRPO n = 16, which draws about as many samples per step, the
+balanced rule is not faster even per step. In this learner the discarded draws are pure cost and a step with
+more mixed groups teaches only somewhat more: the paper's figure needs a group of 4 selected from many draws
+to teach far more than the learner, calibrated on uniform GRPO only, lets it. The shipped log cannot test
+that (section 2): it has one allocation rule."""),
     Question(_claim("reinforce_ada-positive", "grpo-n4", "steps"), """\
 The positive-focused rule stops drawing for a prompt once it has a correct sample. It raises the share of
 trained samples in mixed groups about as much as the balanced rule (the effective-ratio column), yet its
-per-step gain over GRPO-n4 is smaller: its interval contains 1 in most settings (the point estimates are
-all above 1), and it is slower per step than GRPO with n = 8 or 16. simbench agrees with the paper's order of the two rules (balanced above positive-focused, in
-the claims table) but cannot resolve a per-step gain of this size with these seeds: the verdict is fragile,
-not contrary."""),
+per-step gain over GRPO-n4 is smaller: its interval contains 1 in most settings (the point estimates are all
+above 1), and it is slower per step than GRPO with n = 8 or 16. simbench agrees with the paper's order of
+the two rules (balanced above positive-focused, in the claims table) but cannot resolve a per-step gain of
+this size with these seeds: the verdict is fragile, not contrary."""),
     Question(_claim("gvm-raft", "raft-n8", "steps"), """\
 GVM-RAFT++ is indistinguishable from RAFT++ per update step in every setting (every interval contains 1),
 and slower per sample: it draws about 1.35x RAFT++'s samples (8 estimation draws, reused, and the allocated
 rest), and RAFT++ drawing GVM's 16 per prompt matches it per step. RAFT++ trains on correct samples only;
-GVM's weights move samples towards prompts with a low estimated pass rate, and here that lowers the share
-of trained samples in mixed groups by about 8% in every setting (the effective-ratio column): a step is no
-more informative in this learner. One setting of the paper could not be run: its allocation is computed once per iteration of about
-9 batches from the iteration's starting model, while the `gvm` allocator re-estimates every step for its
-own batch and has no period (claims-settings.md, "What simbench lacks")."""),
+GVM's weights move samples towards prompts with a low estimated pass rate, and here that lowers the share of
+trained samples in mixed groups by about 8% in every setting (the effective-ratio column): a step is no more
+informative in this learner. One setting of the paper could not be run: its allocation is computed once per
+iteration of about 9 batches from the iteration's starting model, while the `gvm` allocator re-estimates
+every step for its own batch and has no period (claims-settings.md, "What simbench lacks")."""),
     Question(_claim("gvm-raft-n32", "raft-n32", "steps"), """\
 With N' = 32, GVM-RAFT++ is slower per step than RAFT++ with 32 per prompt in every setting but one (the
 shared rate doubled, whose interval reaches 1), draws twice its samples (32 estimation draws, discarded, and
 32 per prompt), and is also slower than RAFT++ drawing the same 64 per prompt. Reusing the estimation
 samples brings it closer without reaching 1. With 32 samples per prompt RAFT++ already finds a correct
-sample for most prompts that are solvable at all, and the allocation lowers the share of trained samples
-in mixed groups by about a quarter (the effective-ratio column), so moving samples between prompts loses
-per step in this learner; the 4x is far outside every interval."""),
+sample for most prompts that are solvable at all, and the allocation lowers the share of trained samples in
+mixed groups by about a quarter (the effective-ratio column), so moving samples between prompts loses per
+step in this learner; the 4x is far outside every interval."""),
     Question(_claim("mopps", "ds", "samples"), """\
-Per sample MoPPS's point estimate is about 1.9x DS in every setting (DS never exhausts its 4 generation
-batches here, so allowing 10 changes nothing), while per step it is slightly slower and ends below DS at
-the same step (the final gain column): DS trains only on groups known to be mixed, MoPPS on groups
+Per sample MoPPS's point estimate is at least 1.88x DS in every setting (DS never exhausts its 4 generation
+batches here, so allowing 10 changes nothing), while per step it is slightly slower and ends at or below DS
+at the same step (the final gain column): DS trains only on groups known to be mixed, MoPPS on groups
 predicted to be. At the table's setting some of MoPPS's runs reach the target only late, so resamples whose
-median never reaches it give the 0.00x lower end and the inconclusive verdict; under most other settings
-the interval lies above 1. The verdict is fragile, not contrary: simbench leans towards the paper."""),
+median never reaches it give the 0.00x lower end and the inconclusive verdict; under most other settings the
+interval lies above 1. The verdict is fragile, not contrary: simbench leans towards the paper."""),
 )
 
 
@@ -390,7 +390,7 @@ def render(results: dict, log: tuple[str, dict], balance: str, config: Config) -
     solved_real, solved_sim, solved_z = found["solved"]
     sections = "\n".join(claim_section(results, q) for q in QUESTIONS)
     return TEMPLATE.format(command="python scenarios/claims/why.py" + (" --quick" if config.name == "quick" else ""),
-                           config=config.name, seeds=config.seeds, log_seeds=config.log_seeds,
+                           config=config.name, seeds=config.seeds, last=config.seeds - 1, log_seeds=config.log_seeds,
                            steps="each scenario's own (the paper's)" if config.steps is None else f"{config.steps}",
                            sections=sections, log_table=table, balance=balance, transfer=found["transfer"][1],
                            direct=found["direct"][1], added=added, solved_real=f"{solved_real:+.4f}",
@@ -399,7 +399,7 @@ def render(results: dict, log: tuple[str, dict], balance: str, config: Config) -
 
 TEMPLATE = """# Why simbench disagrees with some papers' claims
 
-Generated by `{command}` (configuration `{config}`: {seeds} seeds per run, seeds 0 to {seeds} - 1 of each
+Generated by `{command}` (configuration `{config}`: {seeds} seeds per run, seed indices 0 to {last} of each
 scenario; steps: {steps}); do not edit by hand. `tests/test_claims_why.py` (slow) regenerates it and fails
 if it differs. The claims and their settings are in [claims.md](claims.md) and
 [claims-settings.md](claims-settings.md); this page asks why the table disagrees (Reinforce-Ada's "up to 2x
