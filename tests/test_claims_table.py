@@ -62,19 +62,83 @@ def test_every_claim_names_strategies_of_its_scenario():
         assert c.axis in claims.AXES and (c.size is None or c.size[0] <= c.size[1])
 
 
-def test_the_second_learner_is_the_validation_reports_first_half_fit_and_keeps_kl_off():
-    import json
+CAL = claims.CALIBRATION
 
-    report = json.loads((ROOT / "reports" / "validate-one_shot_rlvr" / "validation.json").read_text())
-    forecast = claims.LEARNERS["1-13"]
-    assert forecast == {k: report["params_forecast"][k] for k in forecast}
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "scenarios" / "claims").glob("*.toml")))
+def test_the_population_transform_at_the_pinned_law_gives_each_scenario_as_written(name):
+    """``population_with`` is each scenario's own transform of the calibrated law (screening, DUMP's sources)."""
+    from simbench.core.scenario import read_toml
+
+    population = read_toml(ROOT / "scenarios" / "claims" / f"{name}.toml")["population"]
+    assert CAL.population_with(name, population, CAL.CALIBRATED) == population
+    other = CAL.BOOTSTRAP[0]["population"]
+    assert CAL.population_with(name, population, other)["pass_rate"] != population["pass_rate"]
+
+
+def test_a_bootstrap_calibration_replaces_the_calibration_and_keeps_the_claims_strategies():
     config = claims.CONFIGS["quick"]
-    for name, kl_off in (("dapo", True), ("dump", False)):
-        data, _ = claims.scenario_data(name, config, forecast)
-        assert data["learner"]["lr_shared"] == forecast["lr_shared"]
-        assert data["population"]["features"]["grad_noise"] == forecast["grad_noise"]
-        assert data["learner"]["kl_coef"] == (0.0 if kl_off else forecast["kl_coef"])
-        assert data["engine"]["steps"] == config.steps and data["seeds"] == config.seeds
+    replicate = CAL.BOOTSTRAP[1]
+    for name, kl_off in (("dapo", True), ("dump", False), ("reinforce_ada", True)):
+        data, _ = claims.scenario_data(name, config, replicate)
+        assert data["learner"]["lr_shared"] == replicate["learner"]["lr_shared"]
+        assert data["learner"]["kl_coef"] == (0.0 if kl_off else replicate["learner"]["kl_coef"])
+        assert data["population"]["features"]["grad_noise"] == replicate["features"]["grad_noise"]
+        assert data["engine"]["steps"] == config.steps and data["seeds"] == config.replicate_seeds
+        own = {who for c in claims.CLAIMS if c.scenario == name for who in (c.strategy, c.baseline)}
+        assert {s.label for s in claims.parse_scenario(data, name, str(ROOT)).strategies} == own
+    data, _ = claims.scenario_data("reinforce_ada", config, replicate)  # screened as the paper screened
+    k, kept = CAL.SCREENS["reinforce_ada"]
+    assert data["population"]["pass_rate"] == {"kind": "beta_mixture", **CAL.screened_mixture(**replicate["population"], k=k, kept=kept)}
+    plain, _ = claims.scenario_data("reinforce_ada", config)
+    assert len(plain["strategies"]) > len(data["strategies"]) and plain["seeds"] == config.seeds
+
+
+def _bundled_log():
+    from simbench.worlds.replay import appearance_counts, bundled
+
+    return appearance_counts(bundled("one_shot_rlvr")[0])
+
+
+def test_the_bootstrap_populations_are_the_fits_to_their_resampled_prompts():
+    """Provenance of ``BOOTSTRAP``: replicate b's population is the maximum-likelihood mixture of the first counts of
+    the prompts ``validate --bootstrap`` draws for it (better than a fresh fit and than every other replicate's)."""
+    from simbench.worlds.replay.bootstrap import resample
+    from simbench.worlds.replay.population_fit import PopulationFit, fit_mixture
+
+    K, N = _bundled_log()
+    pops = [PopulationFit(tuple(r["population"]["weights"]), tuple(r["population"]["alphas"]),
+                          tuple(r["population"]["betas"]), 0.0, 0) for r in CAL.BOOTSTRAP]
+    for b, r in enumerate(CAL.BOOTSTRAP):
+        assert r["resample_seed"] == [0, b] and r["features"]["dim"] == CAL.FEATURES["dim"]
+        rows = resample(K.shape[0], *r["resample_seed"])
+        k, n = K[rows, 0], N[rows, 0]
+        logliks = [float(p.log_pmf(k, n).sum()) for p in pops]
+        assert logliks[b] >= fit_mixture(k, n).loglik - 1e-6  # an optimum of this resample's likelihood
+        assert logliks[b] == max(logliks)
+
+
+@pytest.mark.slow
+def test_the_first_bootstrap_learner_is_what_validate_fits():
+    """Replicate 1 of ``BOOTSTRAP`` refitted as ``validate --bootstrap`` does (the optimiser's path, like the committed
+    validation report's, may differ on a machine whose floating-point results differ in the last bits)."""
+    from simbench.worlds.replay.bootstrap import refit, resample
+    from simbench.worlds.replay.simulate import LogAlgorithm
+
+    K, N = _bundled_log()
+    r = CAL.BOOTSTRAP[0]
+    cal = refit(K, N, resample(K.shape[0], *r["resample_seed"]), LogAlgorithm(n=8, batch=128, prompts=K.shape[0]), 26,
+                r["features"]["dim"], workers=2)
+    assert {k: getattr(cal.params, k) for k in r["learner"]} == r["learner"]
+    assert {k: getattr(cal.params, k) for k in r["features"]} == r["features"]
+    assert list(cal.init.weights) == r["population"]["weights"] and list(cal.init.alphas) == r["population"]["alphas"]
+
+
+def test_the_sensitivity_cell_counts_the_replicates_keeping_the_pinned_verdict():
+    s = {"figures": [1.4, 1.1, float("nan"), 1.6], "pinned": "agrees in direction only", "pinned_figure": 1.3, "seeds": 4,
+         "verdicts": ["agrees in direction only", "inconclusive", "inconclusive", "agrees in direction only"]}
+    assert claims.fmt_sensitivity(s, claims.SPEEDUP) == ("1.10x to 1.60x (1 n/a) (pinned: 1.30x); verdict as pinned, "
+                                                         "*agrees in direction only*, in 2 of 4, 2 inconclusive")
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -91,7 +155,16 @@ def test_quick_run_writes_a_row_with_a_valid_verdict_for_every_claim(tmp_path):
     # every row gives the steps, samples, tokens and hours axes (every claim scenario has [cost]), each with an interval
     assert "| tokens | hours |" in text.split("## The table", 1)[1].strip().splitlines()[0]
     assert all(re.fullmatch(r"\S+x \[\S+x, \S+x\]", cell) for r in rows for cell in r[5:9])
-    assert all(r[-1].rsplit(": ", 1)[1] in claims.VERDICTS for r in rows)  # the second learner's verdict
+    # the bootstrap calibrations' column: the figure's range, the pinned calibration's verdict and how many keep it
+    config = claims.CONFIGS["quick"]
+    verdicts = "|".join(claims.VERDICTS)
+    cell = re.compile(rf"[^;]+ to [^;]+ \(pinned: [^;]+\); verdict as pinned, \*({verdicts})\*, in (\d) of {config.replicates}"
+                      rf"((, \d ({verdicts}))*)")
+    for r in rows:
+        m = cell.fullmatch(r[-1])
+        assert m, r[-1]
+        assert int(m.group(2)) + sum(int(x) for x in re.findall(r", (\d) ", m.group(3))) == config.replicates
+    assert f"Over {config.replicates} bootstrap calibrations" in text
     assert f"{claims.CONFIGS['quick'].seeds} seeds" in text and "--quick" in text
     # reproducible: the same configuration writes the same bytes
     assert claims.main(["--quick", "--out", str(tmp_path / "b")]) == 0

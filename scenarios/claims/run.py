@@ -7,6 +7,8 @@ with a 95% interval over seeds paired by seed (the strategies of a seed share it
 order), beside the same comparison on every axis (steps, samples, tokens, and hours when the scenario has a
 [cost] table). The verdict follows ``verdict``'s rule. Nothing is tuned per claim: the learner and the
 population are the calibration pinned in calibrated.py, and each scenario's settings cite the paper.
+Each claim is re-run with every bootstrap replicate of that calibration (calibrated.BOOTSTRAP): the last
+column says how far the figure moves and how often the verdict holds over the calibration's uncertainty.
 The document holds no time stamp, so the same configuration writes the same bytes.
 """
 from __future__ import annotations
@@ -39,22 +41,26 @@ def _calibrated():
     return module
 
 
-# learner name -> the parameters that replace the scenarios' (None: the scenarios as written, fitted to all 26
-# appearances); "1-13" is the fit to the first half, the other point of the calibration's uncertainty
-LEARNERS = {"all 26": None, "1-13": _calibrated().FORECAST}
+CALIBRATION = _calibrated()
 
 
 @dataclass(frozen=True)
 class Config:
-    """What is run: ``seeds`` per scenario, and every scenario's steps (None: the scenario's own, the paper's)."""
+    """What is run: ``seeds`` per scenario, and every scenario's steps (None: the scenario's own, the paper's).
+
+    The sensitivity re-runs each claim's own strategies with each of the first ``replicates`` bootstrap
+    calibrations (``calibrated.BOOTSTRAP``) on the first ``replicate_seeds`` of the scenario's seeds.
+    """
 
     name: str
     seeds: int
     steps: int | None
+    replicates: int
+    replicate_seeds: int
 
 
 # The committed docs/claims.md is the "full" configuration; tests/test_claims_table.py (slow) regenerates it.
-CONFIGS = {"full": Config("full", 8, None), "quick": Config("quick", 2, 12)}
+CONFIGS = {"full": Config("full", 8, None, 8, 4), "quick": Config("quick", 2, 12, 2, 2)}
 
 # axis -> the results column it is measured in
 AXES = {"steps": "step", "samples": "cum_samples", "tokens": "cum_tokens", "hours": "cum_hours"}
@@ -192,74 +198,119 @@ def measure(df: pd.DataFrame, claim: Claim) -> dict:
     return out
 
 
-def scenario_data(name: str, config: Config, learner: dict | None = None) -> tuple[dict, str]:
-    """The scenario's TOML data with the configuration's seeds and steps and the ``learner``'s parameters, and its path.
+def scenario_data(name: str, config: Config, calibration: dict | None = None) -> tuple[dict, str]:
+    """The scenario's TOML data with the configuration's seeds and steps, and its path.
 
-    A scenario whose paper trains without a KL term keeps ``kl_coef = 0`` under any learner.
+    ``calibration``: a bootstrap replicate of ``calibrated.BOOTSTRAP`` replacing the pinned population (through
+    the scenario's transform, ``calibrated.population_with``), features and learner; then only the scenario's
+    claims' strategies are kept and ``config.replicate_seeds`` seeds run. A scenario whose paper trains without
+    a KL term keeps ``kl_coef = 0`` under any calibration.
     """
     path = HERE / f"{name}.toml"
     data = read_toml(path)
     data["seeds"] = config.seeds
     if config.steps is not None:
         data["engine"]["steps"] = config.steps
-    for key, value in (learner or {}).items():
-        table = data["population"]["features"] if key in data["population"]["features"] else data["learner"]
-        if key in table and not (key == "kl_coef" and table[key] == 0.0):
-            table[key] = value
+    if calibration is None:
+        return data, str(path)
+    data["seeds"] = config.replicate_seeds
+    data.pop("cost", None)  # hours are reported for the pinned calibration only ([cost] changes no other column)
+    data["population"] = CALIBRATION.population_with(name, data["population"], calibration["population"])
+    data["population"]["features"].update(calibration["features"])
+    for key, value in calibration["learner"].items():
+        if not (key == "kl_coef" and data["learner"].get(key) == 0.0):
+            data["learner"][key] = value
+    own = {who for c in CLAIMS if c.scenario == name for who in (c.strategy, c.baseline)}
+    labels = [st.label for st in parse_scenario(data, str(path), str(HERE)).strategies]
+    data["strategies"] = [st for st, label in zip(data["strategies"], labels) if label in own]
     return data, str(path)
 
 
-def run_all(config: Config, workers: int = 1, progress: bool = True) -> tuple[dict[str, dict[str, pd.DataFrame]], dict[str, int]]:
-    """Results of every scenario the claims use, by learner and scenario name, and the paper's steps of each."""
-    results, paper_steps = {}, {}
-    for learner, params in LEARNERS.items():
-        results[learner] = {}
+def run_all(config: Config, workers: int = 1, progress: bool = True) -> tuple[dict[str, pd.DataFrame], list[dict[str, pd.DataFrame]], dict[str, int]]:
+    """Results of every scenario the claims use with the pinned calibration and with each bootstrap replicate's
+    (by scenario name), and the paper's steps of each."""
+    results, replicates, paper_steps = {}, [], {}
+    calibrations = [None, *CALIBRATION.BOOTSTRAP[:config.replicates]]
+    for b, calibration in enumerate(calibrations):
+        runs = results if calibration is None else {}
         for name in dict.fromkeys(c.scenario for c in CLAIMS):
-            data, path = scenario_data(name, config, params)
+            data, path = scenario_data(name, config, calibration)
             paper_steps[name] = int(read_toml(path)["engine"]["steps"])
             if progress:
-                print(f"claims: {name}, learner {learner} ({config.seeds} seeds x {data['engine']['steps']} steps)",
-                      file=sys.stderr, flush=True)
-            results[learner][name] = run_scenario(parse_scenario(data, path, str(HERE)), workers=workers, progress=progress)
-    return results, paper_steps
+                print(f"claims: {name}, {'pinned calibration' if b == 0 else f'bootstrap calibration {b}/{config.replicates}'} "
+                      f"({data['seeds']} seeds x {data['engine']['steps']} steps)", file=sys.stderr, flush=True)
+            runs[name] = run_scenario(parse_scenario(data, path, str(HERE)), workers=workers, progress=progress)
+        if calibration is not None:
+            replicates.append(runs)
+    return results, replicates, paper_steps
+
+
+def sensitivity(claim: Claim, replicates: list[dict[str, pd.DataFrame]], point: pd.DataFrame) -> dict:
+    """The claim under each bootstrap calibration: its paper-axis figures and verdicts, and the pinned calibration's
+    verdict on the same seeds (the replicates run fewer), which they are compared with."""
+    seeds = replicates[0][claim.scenario]["seed"].unique()
+    same = measure(point[point["seed"].isin(seeds)], claim)
+    ms = [measure(r[claim.scenario], claim) for r in replicates]
+    return {"figures": [m["headline"][0] for m in ms], "verdicts": [m["verdict"] for m in ms], "pinned": same["verdict"],
+            "pinned_figure": same["headline"][0], "seeds": len(seeds)}
+
+
+def fmt_value(x: float, metric: str) -> str:
+    """One value of ``metric``: speedups as ratios, gains in percent or points."""
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.2f}x" if metric == SPEEDUP else (f"{100 * x:+.1f}%" if metric == EFFECTIVE else f"{100 * x:+.1f} pts")
 
 
 def fmt(value: float, lo: float, hi: float, metric: str) -> str:
-    """A value and its interval: speedups as ratios, gains in percent or points."""
-    def one(x):
-        if math.isnan(x):
-            return "n/a"
-        if math.isinf(x):
-            return "inf"
-        return f"{x:.2f}x" if metric == SPEEDUP else (f"{100 * x:+.1f}%" if metric == EFFECTIVE else f"{100 * x:+.1f} pts")
-    return f"{one(value)} [{one(lo)}, {one(hi)}]"
+    """A value and its interval."""
+    return f"{fmt_value(value, metric)} [{fmt_value(lo, metric)}, {fmt_value(hi, metric)}]"
 
 
-def render(results: dict[str, dict[str, pd.DataFrame]], paper_steps: dict[str, int], config: Config) -> str:
-    """The claims table as Markdown: ``results`` by learner, then scenario."""
-    main, other = LEARNERS
-    rows = [(c, measure(results[main][c.scenario], c), measure(results[other][c.scenario], c)) for c in CLAIMS]
-    hours = any(has_cost(df) for df in results[main].values())
+def fmt_sensitivity(s: dict, metric: str) -> str:
+    """The bootstrap calibrations' range of the paper-axis figure, and how many keep the pinned calibration's verdict."""
+    finite = sorted(x for x in s["figures"] if not math.isnan(x))
+    span = f"{fmt_value(finite[0], metric)} to {fmt_value(finite[-1], metric)}" if finite else "n/a"
+    if len(finite) < len(s["figures"]):
+        span += f" ({len(s['figures']) - len(finite)} n/a)"
+    kept = sum(v == s["pinned"] for v in s["verdicts"])
+    others = pd.Series([v for v in s["verdicts"] if v != s["pinned"]]).value_counts()
+    rest = "".join(f", {int(others[v])} {v}" for v in VERDICTS if v in others)
+    return (f"{span} (pinned: {fmt_value(s['pinned_figure'], metric)}); verdict as pinned, *{s['pinned']}*, "
+            f"in {kept} of {len(s['verdicts'])}{rest}")
+
+
+def render(results: dict[str, pd.DataFrame], replicates: list[dict[str, pd.DataFrame]], paper_steps: dict[str, int],
+           config: Config) -> str:
+    """The claims table as Markdown: ``results`` of the pinned calibration and of each bootstrap replicate, by scenario."""
+    rows = [(c, measure(results[c.scenario], c), sensitivity(c, replicates, results[c.scenario])) for c in CLAIMS]
+    hours = any(has_cost(df) for df in results.values())
+    B, S = len(replicates), rows[0][2]["seeds"]
     head = ["claim", "paper's figure (source)", "strategy vs baseline", "simbench on the paper's axis", "verdict",
             "speedup: steps", "samples", "tokens", *(["hours"] if hours else []), "final test pass gain",
-            f"learner fitted to appearances {other}: the paper's axis, verdict"]
+            f"over {B} bootstrap calibrations ({S} seeds): the paper's axis, verdict"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for c, m, alt in rows:
+    for c, m, sens in rows:
         name = {SPEEDUP: f"speedup in {c.axis}", EFFECTIVE: "effective-ratio gain", FINAL_GAIN: "final test pass gain"}[c.metric]
         cells = [c.claim, f"{c.figure} ({c.source})", f"`{c.strategy}` vs `{c.baseline}`",
                  f"{name}: {fmt(*m['headline'], c.metric)}", f"**{m['verdict']}**",
                  *(fmt(*m[a], SPEEDUP) if a in m else "n/a (no [cost])" for a in AXES if a != "hours" or hours),
-                 fmt(*m[FINAL_GAIN], FINAL_GAIN), f"{fmt(*alt['headline'], c.metric)}: {alt['verdict']}"]
+                 fmt(*m[FINAL_GAIN], FINAL_GAIN), fmt_sensitivity(sens, c.metric)]
         lines.append("| " + " | ".join(cells) + " |")
     counts = pd.Series([m["verdict"] for _, m, _ in rows]).value_counts()
     tally = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
-    moved = sum(m["verdict"] != alt["verdict"] for _, m, alt in rows)
+    stable = sum(all(v == sens["pinned"] for v in sens["verdicts"]) for _, _, sens in rows)
+    sides = {"agrees in direction and size": 1, "agrees in direction only": 1, "disagrees": -1}  # inconclusive: 0
+    reversed_ = sum(sides.get(v, 0) * sides.get(sens["pinned"], 0) < 0 for _, _, sens in rows for v in sens["verdicts"])
     runs = "\n".join(f"| `{n}.toml` | {paper_steps[n]} | {df['step'].max()} "
                      f"| {df['seed'].nunique()} | {', '.join(f'`{a}`' for a in dict.fromkeys(df['allocator']))} |"
-                     for n, df in results[main].items())
+                     for n, df in results.items())
     return TEMPLATE.format(command="python scenarios/claims/run.py" + (" --quick" if config.name == "quick" else ""),
                            config=config.name, seeds=config.seeds, last=config.seeds - 1, table="\n".join(lines), tally=tally,
-                           runs=runs, moved=moved, claims=len(rows), main=main, other=other,
+                           runs=runs, stable=stable, claims=len(rows), B=B, S=S, last_b=S - 1, reversed=reversed_,
+                           pairs=B * len(rows),
                            steps="each scenario's own (the paper's)" if config.steps is None else f"{config.steps}")
 
 
@@ -270,8 +321,11 @@ Generated by `{command}` (configuration `{config}`: {seeds} seeds per scenario; 
 The settings of each scenario, the sources behind each figure, what is unverified and what simbench lacks
 are in [claims-settings.md](claims-settings.md).
 
-**Verdicts** (learner fitted to {main} appearances): {tally}.
-With the learner fitted to appearances {other} instead, {moved} of the {claims} verdicts change (last column).
+**Verdicts** (the pinned calibration): {tally}.
+Over {B} bootstrap calibrations of the population and learner ({S} seeds each), {stable} of the {claims} verdicts
+hold in every one, and {reversed} of the {pairs} (claim, calibration) pairs reverse the pinned calibration's direction
+(agrees against disagrees); the verdicts that change otherwise move to or from inconclusive, or between agreeing
+in size and in direction only (last column).
 
 ## How to read it
 
@@ -294,11 +348,16 @@ With the learner fitted to appearances {other} instead, {moved} of the {claims} 
   otherwise *agrees in direction and size* when it overlaps the paper's figure (a range such as 20-40%,
   or a point such as "about 2x"; "up to 2x" is the range 1-2x), else *agrees in direction only*, which is
   also the verdict when the paper states a direction but no size.
-- The calibration's uncertainty: `validate` records two point fits, not an interval. The table uses the
-  learner fitted to all 26 appearances; its last column re-runs every claim (same seeds) with the learner
-  fitted to appearances {other} (`params_forecast` of `reports/validate-one_shot_rlvr/validation.json`,
-  pinned as `FORECAST` in `scenarios/claims/calibrated.py`; `kl_coef` stays 0 where the paper trains
-  without KL). A proper interval needs the calibration to report its spread.
+- **The calibration's uncertainty** (last column): `simbench validate bundled:one_shot_rlvr --bootstrap B`
+  resamples the log's 1,209 prompts with replacement, whole histories, and refits the population and the
+  learner to each resample with the same optimiser and simulation seeds, so the replicates differ by the
+  data alone; the first {B} of them are pinned as `BOOTSTRAP` in `scenarios/claims/calibrated.py`. Each
+  claim's own strategies are re-run with each replicate's population (through the scenario's screening or
+  per-source transform), features and learner (`kl_coef` stays 0 where the paper trains without KL), on
+  seed indices 0 to {last_b} only, to bound the time. The column gives the range of the paper-axis figure
+  over the {B} calibrations beside the pinned calibration's on the same {S} seeds, and in how many of them
+  the verdict is the pinned calibration's on those seeds (which may differ from the {seeds}-seed verdict: fewer
+  seeds widen the interval), then the verdicts of the others.
 - **Hours**: the wall-clock hours of the simulated cluster to the target, from each scenario's `[cost]`
   table (the paper's model and GPUs where a preset covers them, else the nearest preset as a stand-in, named
   in the scenario's header): a colocated, synchronous verl step holds every GPU, so the GPU-hours are these

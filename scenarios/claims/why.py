@@ -203,10 +203,15 @@ interval lies above 1. The verdict is fragile, not contrary: simbench leans towa
 )
 
 
+def _table_config(config: Config):
+    """run.py's configuration with this one's name, seeds and steps (its other fields concern runs not made here)."""
+    return dataclasses.replace(claims.CONFIGS[config.name], seeds=config.seeds, steps=config.steps)
+
+
 def scenario_data(name: str, config, settings_run: list[Setting], needed: set[str]) -> tuple[dict, str]:
     """The scenario's data (claims table's seeds and steps), edited by a setting, with only the ``needed`` strategies
     (strategies are not part of the world: the others' results are unchanged) plus the settings' extras; no [cost]."""
-    data, path = claims.scenario_data(name, claims.Config(config.name, config.seeds, config.steps))
+    data, path = claims.scenario_data(name, _table_config(config))
     data.pop("cost", None)  # hours are not asked here; the world and every other column are the same without it
     edit = settings_run[0].edit
     if edit is not None:
@@ -354,7 +359,7 @@ def group_pass(cell: Cell) -> np.ndarray:
 
 def dump_balance(config: Config) -> str:
     """Per-source test gains at the end, DUMP vs uniform, and their spread (the best source's gain minus the worst's)."""
-    data, path = claims.scenario_data("dump", claims.Config(config.name, config.seeds, config.steps))
+    data, path = claims.scenario_data("dump", _table_config(config))
     data.pop("cost", None)
     scenario = parse_scenario(data, path, str(HERE))
     gains = {}

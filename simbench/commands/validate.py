@@ -30,6 +30,10 @@ def add_parser(sub):
                    help="feature dimensions to profile, comma-separated (one fit each, the best wins; default 4,16,64)")
     p.add_argument("--workers", type=int, default=2,
                    help="threads simulating a candidate's seeds side by side (default 2; results do not depend on it)")
+    p.add_argument("--bootstrap", default="0", metavar="B",
+                   help="replicates of a cluster bootstrap over the log's prompts: refit the population and the learner "
+                        "on each resample, record the fits and their 95%% intervals (default 0: none)")
+    p.add_argument("--bootstrap-seed", default="0", metavar="S", help="seed of the bootstrap's resampling (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", help="output directory (default: reports/validate-<log name>/)")
     return p
@@ -42,6 +46,8 @@ def run(args) -> int:
         if value is not None and value < 1:
             raise ConfigError(option, value, "an integer >= 1")
     dims = _dims(args.dims)
+    replicates = _count("--bootstrap", args.bootstrap, "the number of bootstrap replicates, an integer >= 0 (0: none)")
+    boot_seed = _count("--bootstrap-seed", args.bootstrap_seed, "the seed of the bootstrap's resampling, an integer >= 0")
     name = "validate-" + Path(args.log.split(":")[-1]).stem
     out = output_dir(args.out or Path("reports") / name)
     table, report = load_log(args)
@@ -57,15 +63,20 @@ def run(args) -> int:
     algo = LogAlgorithm(n=_n(args, N), batch=_batch(args, report, K.shape[0]), prompts=K.shape[0])
     command = command_line("validate")
     eval_seeds = tuple(range(100, 100 + args.seeds))
-    with progress_bar(validation_work(T, calib, eval_seeds=eval_seeds, maxfev=args.maxfev, dims=dims), args.quiet) as bar:
+    work = validation_work(T, calib, eval_seeds=eval_seeds, maxfev=args.maxfev, dims=dims, bootstrap=replicates)
+    with progress_bar(work, args.quiet) as bar:
         res = validate(K, N, algo, calib, out, name, report.summary(), eval_seeds=eval_seeds, maxfev=args.maxfev,
-                       command=command, dims=dims, progress=bar, workers=args.workers)
+                       command=command, dims=dims, progress=bar, workers=args.workers, bootstrap=replicates,
+                       bootstrap_seed=boot_seed)
     report_dir(out)
     e = res["forecast_errors_end"]
     m = res["forecast_errors_max"]
     print(f"  forecast of appearances {calib + 1}-{T} from 1-{calib}: |error| at the end: mean pass {e['mean_pass']:.4f}, "
           f"all-correct {e['all_correct']:.4f}, all-wrong {e['all_wrong']:.4f}; max over held-out: "
           f"{m['mean_pass']:.4f}, {m['all_correct']:.4f}, {m['all_wrong']:.4f}")
+    if replicates:
+        print(f"  bootstrap over the log's prompts: {replicates} refits at d = {res['bootstrap']['dim']}; 95% intervals in "
+              f"{out}/report.md")
     print(f"simbench: validated in {time.perf_counter() - t0:.1f} s -> {out}/report.md; "
           f"the calibrated simulator: simbench run {out}/scenario.toml")
     return 0
@@ -119,6 +130,17 @@ def _batch(args, report, prompts: int) -> int:
         source = "the logged run's" if args.log.startswith("bundled:") else "the median per log step"
         print(f"simbench: inferred batch = {batch} prompts per step ({source}; change with --batch)")
     return batch
+
+
+def _count(option: str, text: str, allowed: str) -> int:
+    """An integer >= 0 given as ``option``'s value, or a ``ConfigError`` saying what is allowed."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(option, text, allowed)
+    return value
 
 
 def _dims(text: str) -> tuple[int, ...]:

@@ -15,9 +15,10 @@ import tomli_w  # noqa: E402
 
 from simbench.core.config import ConfigError  # noqa: E402
 from simbench.core.report import Table, figure, seeds_text  # noqa: E402
-from simbench.core.stats import UNIT  # noqa: E402
+from simbench.core.stats import LEVEL, UNIT  # noqa: E402
 from simbench.core.store import package_versions, write_manifest  # noqa: E402
 from simbench.core.version import __version__  # noqa: E402
+from simbench.worlds.replay import bootstrap as bs  # noqa: E402
 from simbench.worlds.replay import calibrate as cb  # noqa: E402
 from simbench.worlds.replay.calibrate import CURVES, DIMS, Forecast, calibrate, fit_populations, forecast, observed_curves, quiet  # noqa: E402
 from simbench.worlds.replay.population_fit import paper_statistics  # noqa: E402
@@ -75,18 +76,21 @@ def _gof(g) -> dict:
 
 
 def validation_work(T: int, calib: int, seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100,
-                    dims=DIMS) -> int:
+                    dims=DIMS, bootstrap: int = 0) -> int:
     """The most work ``validate`` reports to its ``progress`` (units: simulated appearances, see ``calibrate``)."""
-    return cb.calibration_work(T, seeds, maxfev, dims) + len(eval_seeds) * T + cb.forecast_work(T, calib, seeds, eval_seeds, maxfev, dims)
+    return (cb.calibration_work(T, seeds, maxfev, dims) + len(eval_seeds) * T + cb.forecast_work(T, calib, seeds, eval_seeds, maxfev, dims)
+            + bs.bootstrap_work(T, bootstrap, seeds, maxfev))
 
 
 def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: Path, title: str, read_summary: str,
              seeds=(0, 1, 2, 3), eval_seeds=tuple(range(100, 108)), maxfev: int = 100, command: str = "",
-             dims=DIMS, progress=quiet, workers: int = 1) -> dict:
+             dims=DIMS, progress=quiet, workers: int = 1, bootstrap: int = 0, bootstrap_seed: int = 0) -> dict:
     """Fit, calibrate on everything and on 1..``calib``; write CSV, JSON, ``scenario.toml`` and the manifest into ``out``.
 
     The report is rendered from these files alone (``build_report``, through ``simbench report``).
     ``progress``, ``workers``: see ``calibrate`` (``validation_work`` units in all).
+    ``bootstrap``: replicates of the prompt bootstrap of the calibration on everything (``bootstrap.bootstrap``,
+    resampling from ``bootstrap_seed``), recorded under ``bootstrap`` in ``validation.json`` (none: no key).
     """
     out.mkdir(parents=True, exist_ok=True)
     T = K.shape[1]
@@ -122,6 +126,11 @@ def validate(K: np.ndarray, N: np.ndarray, algo: LogAlgorithm, calib: int, out: 
         "paper_statistics": [{"appearance": p["appearance"], **paper_statistics(p["mixture"])} for p in (pops[0], pops[-1])],
         "calibration_seconds": fc.calibration.seconds + full.seconds,
     }
+    if bootstrap:
+        fits = bs.bootstrap(K, N, algo, T, full.params.dim, bootstrap, bootstrap_seed, seeds, maxfev, progress, workers)
+        point = bs.flat(asdict(full.params), bs.population_params(full.init))
+        result["bootstrap"] = {"replicates": bootstrap, "seed": bootstrap_seed, "dim": full.params.dim,
+                               "intervals": bs.intervals(point, fits), "fits": fits}
     (out / "validation.json").write_text(json.dumps(result, indent=2, default=float))
     write_calibrated_scenario(full, T, out / "scenario.toml", f"{title}-calibrated", read_summary)
     write_manifest(out, {"world": "validation", "title": f"Validation: {title}", "command": command, "log": read_summary,
@@ -154,6 +163,7 @@ def build_report(root: Path, folder: Path, manifest: dict):
         f"Fitted learner, calibrated on all {T} appearances: `{res['params_all']}` (loss {res['loss_all']:.3g}, "
         f"{res['evaluations_all']} evaluations). Calibrated on 1-{calib}: `{res['params_forecast']}` "
         f"(loss {res['loss_forecast']:.3g}, {res['evaluations_forecast']} evaluations).",
+        *_bootstrap_blocks(res, T),
         "The learner calibrated on all appearances, with the population fitted at appearance 1, is written as "
         "`scenario.toml` (the logged algorithm, uniform GRPO, and DAPO, Reinforce-Ada, GVM and knapsack): "
         "`simbench run scenario.toml` compares allocators on a simulator fitted to this log.",
@@ -165,6 +175,21 @@ def build_report(root: Path, folder: Path, manifest: dict):
         Table("Population fits per appearance (MLE of beta-binomial counts)", pd.read_csv(root / "population_fits.csv")),
         Table("Statistics papers report (from the fitted mixture)", pd.DataFrame(res["paper_statistics"])),
     ], None
+
+
+def _bootstrap_blocks(res: dict, T: int) -> list:
+    """The calibration's spread over the prompt bootstrap, if ``validate --bootstrap`` ran it (else nothing)."""
+    boot = res.get("bootstrap")
+    if not boot:
+        return []
+    B = boot["replicates"]
+    table = pd.DataFrame([{"parameter": r["parameter"], "point fit": f"{r['point']:.4g}", "2.5%": f"{r['lo']:.4g}",
+                           "97.5%": f"{r['hi']:.4g}"} for r in boot["intervals"]])
+    return [Table(f"The calibration on all {T} appearances over a cluster bootstrap of the prompts: B = {B} replicates "
+                  f"(prompts resampled with replacement with their whole histories, from seed {boot['seed']}), each refitting "
+                  "the population at appearance 1 and the learner with the point fit's optimiser settings and simulation "
+                  f"seeds, at its feature dimension d = {boot['dim']}; 95% percentile intervals"
+                  + (" (with so few replicates, their range)" if (1 - LEVEL) / 2 * (B - 1) < 1 else ""), table)]
 
 
 def compare_values(root: Path, manifest: dict, metric: str | None):
