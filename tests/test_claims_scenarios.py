@@ -89,3 +89,42 @@ def test_screened_mixture_matches_screening_by_simulation():
     var = float(np.sum(w * (a * b / ((a + b) ** 2 * (a + b + 1)) + (a / (a + b)) ** 2))) - mean ** 2
     assert abs(p[kept].mean() - mean) < 4 * np.sqrt(var / kept.sum())
     assert abs(sum(mix["weights"]) - 1.0) < 1e-12
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_claim_scenario_prices_hours_with_a_preset_and_its_own_lengths(path):
+    from simbench.cost.spec import PRESETS
+
+    scenario = worlds.load_scenario(path)
+    cost = scenario.cost
+    assert cost is not None and cost.preset in PRESETS  # every row of the claims table has an hours column
+    # generation is priced at the scenario's own response lengths: the paper's maximum must fit one engine
+    cost.check_lengths(scenario.population.lengths.max, "population.lengths.max")
+    assert cost.prompt_len.max in (1024, 2048, 4096)  # the papers' max_prompt_length
+
+
+def test_cost_changes_no_other_column_of_a_claim_scenario():
+    """[cost] is not part of the world: a claim scenario run with and without it gives the same bits elsewhere.
+
+    gvm_raft has every kind of step the claims use: two waves, gradient norms, RAFT and GRPO advantages, a KL pull.
+    """
+    import math
+
+    from simbench.core.scenario import read_toml
+    from simbench.cost.ledger import COLUMNS
+    from simbench.worlds import parse_scenario
+    from simbench.worlds.rl.engine import run_cell
+
+    data = read_toml(CLAIMS / "gvm_raft.toml")
+    data["population"]["train_prompts"], data["engine"]["batch_prompts"], data["engine"]["steps"] = 2048, 64, 5
+    plain = {k: v for k, v in data.items() if k != "cost"}
+    a_sc, b_sc = parse_scenario(plain, "gvm_raft.toml"), parse_scenario(data, "gvm_raft.toml")
+    assert a_sc.world_hash() == b_sc.world_hash() and b_sc.cost is not None
+    for strategy in range(len(a_sc.strategies)):
+        a, b = run_cell(a_sc, strategy, 0), run_cell(b_sc, strategy, 0)
+        assert len(a) == len(b) and all(set(rb) == set(ra) | set(COLUMNS) for ra, rb in zip(a, b))
+        for ra, rb in zip(a, b):
+            bad = {k: (ra[k], rb[k]) for k in ra
+                   if not (ra[k] == rb[k] or (isinstance(ra[k], float) and math.isnan(ra[k]) and math.isnan(rb[k])))}
+            assert not bad, (a_sc.strategies[strategy].label, bad)
+        assert b[-1]["cum_hours"] > 0

@@ -152,8 +152,9 @@ def test_quick_run_writes_a_row_with_a_valid_verdict_for_every_claim(tmp_path):
     rows = _rows(text)
     assert [r[0] for r in rows] == [c.claim for c in claims.CLAIMS]
     assert all(r[4].strip("*") in claims.VERDICTS for r in rows)
-    # every row gives the steps, samples and tokens axes, each with an interval
-    assert all(re.fullmatch(r"\S+x \[\S+x, \S+x\]", cell) for r in rows for cell in r[5:8])
+    # every row gives the steps, samples, tokens and hours axes (every claim scenario has [cost]), each with an interval
+    assert "| tokens | hours |" in text.split("## The table", 1)[1].strip().splitlines()[0]
+    assert all(re.fullmatch(r"\S+x \[\S+x, \S+x\]", cell) for r in rows for cell in r[5:9])
     # the bootstrap calibrations' column: the figure's range, the pinned calibration's verdict and how many keep it
     config = claims.CONFIGS["quick"]
     verdicts = "|".join(claims.VERDICTS)

@@ -214,6 +214,7 @@ def scenario_data(name: str, config: Config, calibration: dict | None = None) ->
     if calibration is None:
         return data, str(path)
     data["seeds"] = config.replicate_seeds
+    data.pop("cost", None)  # hours are reported for the pinned calibration only ([cost] changes no other column)
     data["population"] = CALIBRATION.population_with(name, data["population"], calibration["population"])
     data["population"]["features"].update(calibration["features"])
     for key, value in calibration["learner"].items():
@@ -332,7 +333,7 @@ in size and in direction only (last column).
   verl GRPO), pinned in `scenarios/claims/calibrated.py` before any claim was run; nothing is tuned to the
   papers. Papers whose base model differs (Knapsack-RL 7B, DAPO 32B, MoPPS's distilled 1.5B, DUMP's 7B
   instruct) are simulated with this 1.5B learner as a stand-in.
-- **Speedup** on an axis: the baseline's Kaplan-Meier median of steps (samples, tokens) to the target
+- **Speedup** on an axis: the baseline's Kaplan-Meier median of steps (samples, tokens, hours) to the target
   over the strategy's; > 1 means the strategy gets there sooner. The target is the report's default: 90%
   of the smallest gain in test pass rate (peak minus initial) of any baseline seed. Runs that never reach
   it are censored at their end; a speedup of 0 means the strategy's median never reached it.
@@ -357,8 +358,14 @@ in size and in direction only (last column).
   over the {B} calibrations beside the pinned calibration's on the same {S} seeds, and in how many of them
   the verdict is the pinned calibration's on those seeds (which may differ from the {seeds}-seed verdict: fewer
   seeds widen the interval), then the verdicts of the others.
-- No claim scenario has a `[cost]` table yet, so there is no hours column (the command adds one for a
-  scenario that has).
+- **Hours**: the wall-clock hours of the simulated cluster to the target, from each scenario's `[cost]`
+  table (the paper's model and GPUs where a preset covers them, else the nearest preset as a stand-in, named
+  in the scenario's header): a colocated, synchronous verl step holds every GPU, so the GPU-hours are these
+  hours times the GPUs and their speedup is the same. Generation is priced per wave with the engines'
+  batching and stragglers, training on the kept samples' tokens; engine speeds are the presets'
+  placeholders, not fitted, and response lengths are simbench's default law cut at the paper's maximum.
+  The assumptions are in [cost.md](cost.md). The `[cost]` table is not part of the world: every other
+  column is the same with or without it.
 
 ## The table
 
@@ -376,7 +383,7 @@ strategy of a scenario), and these steps:
 How this differs from the papers (details in [claims-settings.md](claims-settings.md)): one SGD step per
 batch on the mean over kept samples (the papers: AdamW, several mini-batch updates, PPO clipping,
 token-mean losses); 0/1 rewards; test prompts drawn from the training law, not benchmarks; response
-lengths are simbench's defaults (the calibration log has no token counts), so the tokens axis is
+lengths are simbench's defaults (the calibration log has no token counts), so the tokens and hours axes are
 indicative; GVM estimates every step instead of once per iteration; MoPPS's candidates are drawn each step
 rather than per epoch; DUMP's per-source pass rates are read off the paper's figures, not calibrated.
 """
