@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as sps
 
 from simbench.core import stats
-from simbench.worlds.rl.results import at_equal_budget, default_target, level_target, summarise
+from simbench.worlds.rl.results import at_equal_budget, axis_speedups, default_target, level_target, summarise
 
 
 def frame(runs: dict[str, list[tuple[float, list[float]]]]) -> pd.DataFrame:
@@ -158,6 +158,25 @@ def test_the_speedup_is_a_paired_bootstrap():
     lo, hi = s.loc["half", ["speedup_vs_uniform_ci_low", "speedup_vs_uniform_ci_high"]]
     assert s.loc["half", "speedup_vs_uniform"] == pytest.approx(2.0) and lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
     assert s.loc["half", "tokens_to_target_median_ci_high"] > 10 * s.loc["half", "tokens_to_target_median_ci_low"]
+
+
+def test_speedups_on_every_axis_measure_each_axis_separately():
+    # "dense" draws twice the samples per step of the baseline, each half as long, and learns twice as fast per
+    # step: 2x on steps, 1x on samples, 2x on tokens; hours appear only with the cost model's columns
+    rising = [0.30, 0.34, 0.38, 0.42, 0.46, 0.50, 0.54, 0.58, 0.62]
+    slow = [0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.42, 0.44, 0.46]
+    rows = []
+    for seed in range(3):
+        for alloc, passes, samples, tokens in (("uniform", slow, 8, 800), ("dense", rising, 16, 800)):
+            rows += [{"allocator": alloc, "seed": seed, "step": k, "cum_samples": samples * k, "cum_tokens": tokens * k,
+                      "test_pass": p} for k, p in enumerate(passes)]
+    df = pd.DataFrame(rows)
+    s = axis_speedups(df, "uniform", level_target(0.45, "test")).set_index("allocator")
+    assert s.loc["dense", "steps_speedup"] == pytest.approx(2.0)
+    assert s.loc["dense", "samples_speedup"] == pytest.approx(1.0)
+    assert s.loc["dense", "tokens_speedup"] == pytest.approx(2.0)
+    assert s.loc["uniform", ["steps_speedup", "samples_speedup", "tokens_speedup"]].tolist() == pytest.approx([1.0] * 3)
+    assert not any(c.startswith("hours") for c in s.columns)
 
 
 def test_the_gain_at_equal_budget_is_paired():

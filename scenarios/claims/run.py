@@ -27,7 +27,7 @@ from simbench.core import stats
 from simbench.core.runner import run_scenario
 from simbench.core.scenario import read_toml
 from simbench.worlds import parse_scenario
-from simbench.worlds.rl.results import default_target, has_cost, runs_of, time_to_target
+from simbench.worlds.rl.results import AXES, default_target, has_cost, runs_of, time_to_target
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -62,8 +62,6 @@ class Config:
 # The committed docs/claims.md is the "full" configuration; tests/test_claims_table.py (slow) regenerates it.
 CONFIGS = {"full": Config("full", 8, None, 8, 4), "quick": Config("quick", 2, 12, 2, 2)}
 
-# axis -> the results column it is measured in
-AXES = {"steps": "step", "samples": "cum_samples", "tokens": "cum_tokens", "hours": "cum_hours"}
 SPEEDUP = "speedup"  # metric: (baseline's x to target) / (strategy's x to target), on the claim's axis
 EFFECTIVE = "effective"  # metric: the strategy's mean effective ratio over training / the baseline's, minus 1
 FINAL_GAIN = "final_gain"  # metric: final test pass rate minus the baseline's, paired by seed

@@ -61,11 +61,12 @@ def _curves(ax, df: pd.DataFrame, x: str, y: str, scale: float = 1.0, points: in
 
 # x axes of the learning curves: (label, name in the title, scale)
 X_AXES = {"cum_tokens": ("cumulative tokens generated (millions)", "tokens", 1e6), "step": ("training step", "steps", 1.0),
+          "cum_samples": ("cumulative samples generated (thousands)", "samples", 1e3),
           "cum_hours": ("wall-clock hours (cost model)", "wall-clock hours", 1.0)}
 
 
 def learning_curve_figure(df: pd.DataFrame, x: str = "cum_tokens", y: str = "test_pass", title: str = "") -> plt.Figure:
-    """Test pass rate vs cumulative tokens, steps or hours, mean and 95% band over seeds, one line per allocator."""
+    """Test pass rate vs cumulative tokens, samples, steps or hours, mean and 95% band over seeds, one line per allocator."""
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
     label, name, scale = X_AXES[x]
     _curves(ax, df, x, y, scale=scale)

@@ -14,6 +14,7 @@ from simbench.cost.ledger import COLUMNS as COST_COLUMNS
 from simbench.worlds.rl.results import (
     Target,
     at_equal_budget,
+    axis_speedups,
     default_rule,
     default_target,
     has_cost,
@@ -92,6 +93,7 @@ def _cell_sections(df: pd.DataFrame, s: pd.DataFrame, baseline: str, target: Tar
     blocks = [
         figure(figures.learning_curve_figure(df, "cum_tokens"), folder, "learning_curve", "test pass rate vs cumulative tokens"),
         figure(figures.learning_curve_figure(df, "step"), folder, "learning_curve_steps", "test pass rate vs steps"),
+        figure(figures.learning_curve_figure(df, "cum_samples"), folder, "learning_curve_samples", "test pass rate vs cumulative samples"),
         figure(figures.signal_figure(df), folder, "learning_signal", "effective ratio and group shares over training"),
         figure(figures.seed_distribution_figure(df), folder, "final_test_pass_by_seed", "final test pass rate, every seed"),
     ]
@@ -113,6 +115,9 @@ def _cell_sections(df: pd.DataFrame, s: pd.DataFrame, baseline: str, target: Tar
               f"at their final tokens), 95% percentile bootstrap interval; speedup vs {baseline}: ratio of the medians "
               f"({baseline} / allocator), 95% paired bootstrap interval", tokens),
     ]
+    blocks.append(Table(f"Speedup vs {baseline} to the target on every axis (papers compare on different ones): ratio of the "
+                        f"Kaplan-Meier medians over {seeds} of steps, samples, tokens{' and hours' if has_cost(df) else ''} to "
+                        f"target ({baseline} / allocator), 95% paired bootstrap intervals", axis_speedups(df, baseline, target)))
     if has_cost(df):
         blocks += _time_sections(df, baseline, target, folder, seeds)
     eq = at_equal_budget(df, baseline)

@@ -145,6 +145,33 @@ def _speedup(tb, eb, ta, ea) -> tuple[float, float, float]:
     return (float(point), *stats.percentile_interval(reps))
 
 
+def paired_speedup(ttt: dict, baseline: str, alloc: str, seeds: list) -> tuple[float, float, float]:
+    """Speedup of ``alloc`` over ``baseline`` from one axis's times to target, over the seeds both ran."""
+    paired = [s for s in seeds if (baseline, s) in ttt]
+    return _speedup(*_times(ttt, [(baseline, s) for s in paired]), *_times(ttt, [(alloc, s) for s in paired]))
+
+
+# axis -> the results column that measures it; the papers compare allocators on different ones
+AXES = {"steps": "step", "samples": "cum_samples", "tokens": "cum_tokens", "hours": "cum_hours"}
+
+
+def axis_speedups(df: pd.DataFrame, baseline: str, target: Target) -> pd.DataFrame:
+    """One row per allocator: the speedup vs ``baseline`` to ``target`` on every axis the results have (steps,
+    samples, tokens, and hours with a [cost] table), each the ratio of Kaplan-Meier medians with a 95% paired
+    bootstrap interval."""
+    check_baseline(df, baseline)
+    runs = runs_of(df)
+    rows = {alloc: {"allocator": alloc} for alloc in dict.fromkeys(a for a, _ in runs)}
+    for axis, x in AXES.items():
+        if x not in df.columns:
+            continue
+        ttt = time_to_target(runs, target, x)
+        for alloc, row in rows.items():
+            sp = paired_speedup(ttt, baseline, alloc, [s for a, s in runs if a == alloc])
+            row.update(dict(zip([f"{axis}_speedup", f"{axis}_speedup_ci_low", f"{axis}_speedup_ci_high"], sp)))
+    return pd.DataFrame(list(rows.values()))
+
+
 def summarise(df: pd.DataFrame, baseline: str = "uniform", target: Target | None = None) -> pd.DataFrame:
     """One row per allocator: final test pass, tokens to target and speedup vs ``baseline``, with 95% intervals."""
     target = target or default_target(df, baseline)
@@ -160,7 +187,7 @@ def summarise(df: pd.DataFrame, baseline: str = "uniform", target: Target | None
         paired = [s for s in seeds if (baseline, s) in ttt]
         m, lo, hi = stats.mean_ci(final, stats.UNIT)
         med, mlo, mhi = _median_and_ci(t, e)
-        sp, slo, shi = _speedup(*_times(ttt, [(baseline, s) for s in paired]), *_times(ttt, [(alloc, s) for s in paired]))
+        sp, slo, shi = paired_speedup(ttt, baseline, alloc, seeds)
         rows.append({
             "allocator": alloc, "seeds": len(seeds),
             "final_test_pass": m, "final_test_pass_ci_low": lo, "final_test_pass_ci_high": hi,
@@ -224,8 +251,7 @@ def time_summary(df: pd.DataFrame, baseline: str, target: Target) -> pd.DataFram
             row.update({"seeds": len(seeds), "seeds_reaching_target": int(e.sum()), f"{x}_to_target_median": med,
                         f"{x}_to_target_median_ci_low": lo, f"{x}_to_target_median_ci_high": hi})
             if x == "cum_hours":
-                paired = [s for s in seeds if (baseline, s) in ttt]
-                sp = _speedup(*_times(ttt, [(baseline, s) for s in paired]), *_times(ttt, [(alloc, s) for s in paired]))
+                sp = paired_speedup(ttt, baseline, alloc, seeds)
                 row.update(dict(zip([f"hours_speedup_vs_{baseline}", f"hours_speedup_vs_{baseline}_ci_low",
                                      f"hours_speedup_vs_{baseline}_ci_high"], sp)))
     for alloc, row in rows.items():
