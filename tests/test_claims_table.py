@@ -118,6 +118,18 @@ def test_the_bootstrap_populations_are_the_fits_to_their_resampled_prompts():
         assert logliks[b] == max(logliks)
 
 
+def test_the_bootstrap_calibrations_are_those_of_the_committed_validation_report():
+    """``BOOTSTRAP`` is what the committed ``reports/validate-one_shot_rlvr`` (``--bootstrap 8``) recorded, and that
+    report's point fit is the pinned calibration."""
+    import json
+
+    report = ROOT / "reports" / "validate-one_shot_rlvr"
+    validation = json.loads((report / "validation.json").read_text())
+    assert "--bootstrap 8" in json.loads((report / "manifest.json").read_text())["command"]
+    assert CAL.bootstrap_pins(validation) == CAL.BOOTSTRAP
+    assert len(CAL.BOOTSTRAP) == 8
+
+
 @pytest.mark.slow
 def test_the_first_bootstrap_learner_is_what_validate_fits():
     """Replicate 1 of ``BOOTSTRAP`` refitted as ``validate --bootstrap`` does (the optimiser's path, like the committed

@@ -41,8 +41,8 @@ LEARNER = {  # [learner]; kl_coef is set to 0 in scenarios whose paper trains wi
 
 # The calibration's spread: a cluster bootstrap over the log's prompts, each replicate refitting the population
 # (at appearance 1) and the learner (at the point fit's feature dimension) with the point fit's optimiser and
-# simulation seeds. Written by `bootstrap_pins` from the validation.json of
-#     OPENBLAS_NUM_THREADS=1 simbench validate bundled:one_shot_rlvr --calib 13 --bootstrap 8 --out /tmp/calboot/v8
+# simulation seeds. Written by `bootstrap_pins` from the committed reports/validate-one_shot_rlvr/validation.json of
+#     OPENBLAS_NUM_THREADS=1 simbench validate bundled:one_shot_rlvr --calib 13 --bootstrap 8 --out reports/validate-one_shot_rlvr
 # (--bootstrap-seed 0; its point fit is CALIBRATED, FEATURES and LEARNER above, bit for bit). The claims table
 # (run.py) re-runs each claim with each; tests/test_claims_table.py checks their provenance.
 BOOTSTRAP = [
