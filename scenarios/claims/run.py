@@ -387,20 +387,25 @@ rather than per epoch; DUMP's per-source pass rates are read off the paper's fig
 """
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python scenarios/claims/run.py", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help=f"{CONFIGS['quick'].seeds} seeds x {CONFIGS['quick'].steps} steps "
-                                                        "per scenario (a smoke test, not a result)")
-    p.add_argument("--out", default=str(ROOT / "docs"), help="directory to write claims.md to (default: docs/)")
+def command_line(script: str, doc: str, configs: dict, per: str, document: str, argv: list[str] | None):
+    """The options this script and why.py share: (configuration, workers, the document's path, its directory made)."""
+    p = argparse.ArgumentParser(prog=f"python scenarios/claims/{script}", description=doc.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help=f"{configs['quick'].seeds} seeds x {configs['quick'].steps} steps "
+                                                        f"per {per} (a smoke test, not a result)")
+    p.add_argument("--out", default=str(ROOT / "docs"), help=f"directory to write {document} to (default: docs/)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (results do not depend on it; default 1)")
     args = p.parse_args(argv)
     if args.workers < 1:
         p.error(f"--workers {args.workers}: an integer >= 1")
-    config = CONFIGS["quick" if args.quick else "full"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "claims.md").write_text(render(*run_all(config, args.workers), config))
-    print(f"wrote {out / 'claims.md'}", file=sys.stderr)
+    return configs["quick" if args.quick else "full"], args.workers, out / document
+
+
+def main(argv: list[str] | None = None) -> int:
+    config, workers, path = command_line("run.py", __doc__, CONFIGS, "scenario", "claims.md", argv)
+    path.write_text(render(*run_all(config, workers), config))
+    print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -11,7 +11,6 @@ per-source balance is measured. It writes docs/claims-why.md; the same configura
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import importlib.util
 import sys
@@ -474,23 +473,11 @@ points is then a matter of where gains are possible, which the extrapolated laws
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python scenarios/claims/why.py", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help=f"{CONFIGS['quick'].seeds} seeds x {CONFIGS['quick'].steps} steps "
-                                                        "per run (a smoke test, not a result)")
-    p.add_argument("--out", default=str(ROOT / "docs"), help="directory to write claims-why.md to (default: docs/)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (results do not depend on it; default 1)")
-    args = p.parse_args(argv)
-    if args.workers < 1:
-        p.error(f"--workers {args.workers}: an integer >= 1")
-    config = CONFIGS["quick" if args.quick else "full"]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    progress = not args.quick
-    text = render(run_settings(config, args.workers, progress), log_check(config), dump_balance(config), config)
-    (out / "claims-why.md").write_text(text)
-    print(f"wrote {out / 'claims-why.md'}", file=sys.stderr)
+    config, workers, path = claims.command_line("why.py", __doc__, CONFIGS, "run", "claims-why.md", argv)
+    text = render(run_settings(config, workers, config.name != "quick"), log_check(config), dump_balance(config), config)
+    path.write_text(text)
+    print(f"wrote {path}", file=sys.stderr)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
